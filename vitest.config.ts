@@ -1,0 +1,34 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// The secret the integration tests sign their tokens with; never used outside tests.
+export const TEST_JWT_SECRET = "cohort-test-secret-not-for-production";
+
+/** A Workers-pool project: the real worker and Durable Objects on workerd, with vars overridden. */
+function workersProject(name: string, include: string[], bindings: Record<string, string>) {
+  return {
+    plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } })],
+    test: { name, include, testTimeout: 30_000, hookTimeout: 30_000 },
+  };
+}
+
+export default defineConfig({
+  test: {
+    projects: [
+      // Pure core and assignors in plain Node: no runtime, fake clocks.
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
+      // The coordinator over HTTP on workerd, with JWT auth on.
+      workersProject("workers", ["test/integration/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+      }),
+      // Short retention so the alarm's expiry can be observed.
+      workersProject("workers-retention", ["test/retention/**/*.test.ts"], {
+        AUTH_MODE: "none",
+        OFFSETS_RETENTION_MS: "1500",
+      }),
+      // AUTH_MODE=jwt with no secret configured must fail closed.
+      workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
+    ],
+  },
+});
