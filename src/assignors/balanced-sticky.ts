@@ -1,0 +1,77 @@
+/**
+ * The engine shared by `uniform`, `sticky` and `cooperative-sticky`: balance first, then keep as
+ * many currently owned partitions as balance allows.
+ *
+ * Homogeneous subscriptions: the quota fill over all partitions (see quota-fill.ts) keeps the most
+ * owned partitions any balanced assignment can keep, in O(P + N) with no sorting.
+ *
+ * Heterogeneous subscriptions: every valid owned partition is kept, unowned partitions go to the
+ * least-loaded subscriber (topics with the fewest subscribers first), then partitions move from a
+ * member to a subscriber with at least two fewer until no such move exists — Kafka's sticky
+ * balance criterion. Every move lowers the sum of squared loads, so the loop terminates.
+ */
+import type { GroupModel } from "./group-model";
+import { MemberHeap } from "./member-heap";
+import { QuotaFill } from "./quota-fill";
+
+/** Returns partition -> member (-1 for partitions nobody subscribes to). */
+export function assignBalancedSticky(model: GroupModel): Int32Array {
+  return model.homogeneous ? assignHomogeneous(model) : assignHeterogeneous(model);
+}
+
+function assignHomogeneous(model: GroupModel): Int32Array {
+  const n = model.members.length;
+  const owner = new Int32Array(model.partitionTotal).fill(-1);
+  const everyone = Int32Array.from({ length: n }, (_, m) => m);
+  new QuotaFill(n).fill(owner, model.claimedBy, 0, model.partitionTotal, everyone);
+  return owner;
+}
+
+function assignHeterogeneous(model: GroupModel): Int32Array {
+  const { topicStart } = model;
+  const { subscriberStart, subscribers } = model.topicSubscribers();
+  const owner = model.claimedBy.slice();
+  const load = model.claimCount.slice();
+  const heap = new MemberHeap(load, model.members.length);
+
+  // Most constrained topics first, so flexible members are still free when they are needed.
+  const topicCount = model.topicNames.length;
+  const order = Array.from({ length: topicCount }, (_, t) => t).filter(
+    (t) => subscriberStart[t + 1]! > subscriberStart[t]! && topicStart[t + 1]! > topicStart[t]!,
+  );
+  const subscriberCount = (t: number) => subscriberStart[t + 1]! - subscriberStart[t]!;
+  order.sort((a, b) => subscriberCount(a) - subscriberCount(b) || a - b);
+
+  // Hand out unowned partitions to the least-loaded subscriber.
+  for (const t of order) {
+    heap.reset(subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!));
+    for (let g = topicStart[t]!; g < topicStart[t + 1]!; g++) {
+      if (owner[g] !== -1) continue;
+      const m = heap.top();
+      owner[g] = m;
+      load[m]!++;
+      heap.topIncreased();
+    }
+  }
+
+  // One ascending scan per topic suffices: the minimum only rises and donors only shrink, but a
+  // move in one topic can enable one in another, so repeat until a full pass moves nothing.
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const t of order) {
+      heap.reset(subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!));
+      for (let g = topicStart[t]!; g < topicStart[t + 1]!; g++) {
+        const from = owner[g]!;
+        const to = heap.top();
+        if (load[from]! - load[to]! < 2) continue;
+        owner[g] = to;
+        load[from]!--;
+        load[to]!++;
+        heap.topIncreased();
+        heap.decreased(from);
+        moved = true;
+      }
+    }
+  }
+  return owner;
+}

@@ -1,0 +1,204 @@
+/**
+ * Interns a GroupSpec into integer indexes once, so that assignors run their hot loops over
+ * typed arrays instead of string-keyed maps. Topics are sorted by name and every partition gets
+ * a global index (`topicStart[t] + p`), so "all partitions in topic order" is just 0..P-1.
+ */
+import type { Assignment, GroupSpec, MemberSpec } from "./types";
+
+/** "input" keeps the spec's order (fastest); "kafka" sorts static members first by instanceId, then by memberId. */
+export type MemberOrder = "input" | "kafka";
+
+export interface GroupModel {
+  /** Members in processing order; member index = position. */
+  readonly members: readonly MemberSpec[];
+  readonly topicNames: readonly string[];
+  /** First global partition index of each topic; `topicStart[topicNames.length]` is the partition total. */
+  readonly topicStart: Int32Array;
+  readonly partitionTotal: number;
+  /** Subscription id per member; members with the same topic set share an id. */
+  readonly subscriptionOf: Int32Array;
+  /** Sorted topic indexes of each subscription id. */
+  readonly subscriptionTopics: readonly Int32Array[];
+  /** True when every member has the same topic set. */
+  readonly homogeneous: boolean;
+  /** Member that validly claims each partition (first claimant in member order wins), or -1. */
+  readonly claimedBy: Int32Array;
+  /** Number of partitions each member validly claims. */
+  readonly claimCount: Int32Array;
+  /** Members subscribed to topic t, in member order: `subscribers.subarray(subscriberStart[t], subscriberStart[t+1])`. */
+  topicSubscribers(): { subscriberStart: Int32Array; subscribers: Int32Array };
+}
+
+export function compareKafkaMemberOrder(a: MemberSpec, b: MemberSpec): number {
+  const ai = a.instanceId ?? null;
+  const bi = b.instanceId ?? null;
+  if (ai !== null && bi !== null && ai !== bi) return ai < bi ? -1 : 1;
+  if (ai !== null && bi === null) return -1;
+  if (ai === null && bi !== null) return 1;
+  return a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0;
+}
+
+function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function partitionCountOf(topics: ReadonlyMap<string, number>, name: string): number {
+  const n = topics.get(name);
+  return typeof n === "number" && n > 0 ? Math.floor(Math.min(n, 0x3fffffff)) : 0;
+}
+
+export function buildGroupModel(spec: GroupSpec, order: MemberOrder): GroupModel {
+  const members = order === "kafka" ? [...spec.members].sort(compareKafkaMemberOrder) : spec.members;
+  const n = members.length;
+
+  // Distinct raw topic lists; consecutive members usually share one, so compare with the last seen.
+  const rawOf = new Int32Array(n);
+  const raws: (readonly string[])[] = [];
+  const names = new Set<string>();
+  for (let m = 0; m < n; m++) {
+    const topics = members[m]!.topics;
+    const last = raws[raws.length - 1];
+    if (last === undefined || !sameTopics(last, topics)) {
+      raws.push(topics);
+      for (const t of topics) names.add(t);
+    }
+    rawOf[m] = raws.length - 1;
+  }
+  const topicNames = [...names].sort();
+  const topicIndex = new Map<string, number>();
+  const topicStart = new Int32Array(topicNames.length + 1);
+  for (let t = 0; t < topicNames.length; t++) {
+    topicIndex.set(topicNames[t]!, t);
+    topicStart[t + 1] = topicStart[t]! + partitionCountOf(spec.topics, topicNames[t]!);
+  }
+  const partitionTotal = topicStart[topicNames.length]!;
+
+  // Raw lists -> subscription ids keyed by their sorted, de-duplicated topic indexes.
+  const subscriptionTopics: Int32Array[] = [];
+  const subscriptionByKey = new Map<string, number>();
+  const subscriptionOfRaw = raws.map((raw) => {
+    const idx = Int32Array.from(new Set(raw), (name) => topicIndex.get(name)!).sort();
+    const key = idx.join(",");
+    let id = subscriptionByKey.get(key);
+    if (id === undefined) {
+      id = subscriptionTopics.length;
+      subscriptionByKey.set(key, id);
+      subscriptionTopics.push(idx);
+    }
+    return id;
+  });
+  const subscriptionOf = rawOf.map((r) => subscriptionOfRaw[r]!);
+
+  const { claimedBy, claimCount } = claimOwnedPartitions(
+    members,
+    topicIndex,
+    topicStart,
+    subscriptionOf,
+    subscriptionTopics,
+  );
+
+  let subscribersCache: { subscriberStart: Int32Array; subscribers: Int32Array } | undefined;
+  return {
+    members,
+    topicNames,
+    topicStart,
+    partitionTotal,
+    subscriptionOf,
+    subscriptionTopics,
+    homogeneous: subscriptionTopics.length <= 1,
+    claimedBy,
+    claimCount,
+    topicSubscribers() {
+      subscribersCache ??= buildTopicSubscribers(topicNames.length, subscriptionOf, subscriptionTopics);
+      return subscribersCache;
+    },
+  };
+}
+
+/** Validates current ownership: only subscribed topics, partitions in range, each partition claimed once. */
+function claimOwnedPartitions(
+  members: readonly MemberSpec[],
+  topicIndex: ReadonlyMap<string, number>,
+  topicStart: Int32Array,
+  subscriptionOf: Int32Array,
+  subscriptionTopics: readonly Int32Array[],
+): { claimedBy: Int32Array; claimCount: Int32Array } {
+  const topicCount = topicStart.length - 1;
+  const claimedBy = new Int32Array(topicStart[topicCount]!).fill(-1);
+  const claimCount = new Int32Array(members.length);
+  // Subscription flags per subscription id, built only when some member owns something.
+  const flags: (Uint8Array | undefined)[] = [];
+  for (let m = 0; m < members.length; m++) {
+    const owned = members[m]!.owned;
+    if (owned === undefined || owned === null) continue;
+    const sub = subscriptionOf[m]!;
+    let subscribed = flags[sub];
+    if (subscribed === undefined) {
+      subscribed = new Uint8Array(topicCount);
+      for (const t of subscriptionTopics[sub]!) subscribed[t] = 1;
+      flags[sub] = subscribed;
+    }
+    for (const name of Object.keys(owned)) {
+      const t = topicIndex.get(name);
+      const list = owned[name];
+      if (t === undefined || subscribed[t] === 0 || !Array.isArray(list)) continue;
+      const start = topicStart[t]!;
+      const count = topicStart[t + 1]! - start;
+      for (const p of list) {
+        if (!Number.isInteger(p) || p < 0 || p >= count || claimedBy[start + p] !== -1) continue;
+        claimedBy[start + p] = m;
+        claimCount[m]!++;
+      }
+    }
+  }
+  return { claimedBy, claimCount };
+}
+
+function buildTopicSubscribers(
+  topicCount: number,
+  subscriptionOf: Int32Array,
+  subscriptionTopics: readonly Int32Array[],
+): { subscriberStart: Int32Array; subscribers: Int32Array } {
+  const subscriberStart = new Int32Array(topicCount + 1);
+  for (const sub of subscriptionOf) for (const t of subscriptionTopics[sub]!) subscriberStart[t + 1]!++;
+  for (let t = 0; t < topicCount; t++) subscriberStart[t + 1]! += subscriberStart[t]!;
+  const subscribers = new Int32Array(subscriberStart[topicCount]!);
+  const fill = subscriberStart.slice(0, topicCount);
+  for (let m = 0; m < subscriptionOf.length; m++) {
+    for (const t of subscriptionTopics[subscriptionOf[m]!]!) subscribers[fill[t]!++] = m;
+  }
+  return { subscriberStart, subscribers };
+}
+
+/** Turns a partition -> member array (-1 = unassigned) into the public Assignment, partitions ascending. */
+export function toAssignment(model: GroupModel, owner: Int32Array): Assignment {
+  const n = model.members.length;
+  const maps: Map<string, number[]>[] = new Array(n);
+  const result: Assignment = new Map();
+  for (let m = 0; m < n; m++) {
+    maps[m] = new Map();
+    result.set(model.members[m]!.memberId, maps[m]!);
+  }
+  // Partitions are visited topic by topic, so a member's current list changes only with the topic.
+  const lastTopic = new Int32Array(n).fill(-1);
+  const lastList: number[][] = new Array(n);
+  const { topicNames, topicStart } = model;
+  for (let t = 0; t < topicNames.length; t++) {
+    const start = topicStart[t]!;
+    const end = topicStart[t + 1]!;
+    for (let g = start; g < end; g++) {
+      const m = owner[g]!;
+      if (m < 0) continue;
+      if (lastTopic[m] !== t) {
+        lastTopic[m] = t;
+        lastList[m] = [];
+        maps[m]!.set(topicNames[t]!, lastList[m]!);
+      }
+      lastList[m]!.push(g - start);
+    }
+  }
+  return result;
+}

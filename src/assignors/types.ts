@@ -1,0 +1,29 @@
+/**
+ * The narrow interface every cohort assignor implements: it sees members, their
+ * subscriptions and current ownership, and partition counts — nothing of storage,
+ * clocks or HTTP, so the same code runs in the Durable Object, in Node and in a client SDK.
+ */
+
+export interface MemberSpec {
+  memberId: string;
+  /** Static membership (KIP-345); ties are broken by it where Kafka does. */
+  instanceId?: string | null;
+  /** Subscribed topic names. */
+  topics: readonly string[];
+  /** Partitions the member currently owns, per topic. May be stale, duplicated or invalid. */
+  owned?: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface GroupSpec {
+  members: readonly MemberSpec[];
+  /** Topic -> partition count. Topics nobody subscribes to may appear; a missing topic has 0 partitions. */
+  topics: ReadonlyMap<string, number>;
+}
+
+/** memberId -> topic -> ascending partitions. Every member in the spec appears (possibly with an empty map). */
+export type Assignment = Map<string, Map<string, number[]>>;
+
+export interface Assignor {
+  readonly name: string;
+  assign(group: GroupSpec): Assignment;
+}
