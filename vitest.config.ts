@@ -1,8 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-
-// The secret the integration tests sign their tokens with; never used outside tests.
-export const TEST_JWT_SECRET = "cohort-test-secret-not-for-production";
+import { TEST_JWT_SECRET } from "./test/test-secret";
 
 /** A Workers-pool project: the real worker and Durable Objects on workerd, with vars overridden. */
 function workersProject(name: string, include: string[], bindings: Record<string, string>) {

@@ -1,0 +1,68 @@
+/**
+ * Configuration of API.md §2, read from the Worker's environment (wrangler `[vars]`, `--var`, secrets).
+ * A malformed value is an operator error: the coordinator refuses to run on it (fail closed) and says
+ * which variable is wrong, rather than silently using a default.
+ */
+
+export interface Config {
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMaxSize: number;
+  offsetsRetentionMs: number;
+  offsetMetadataMaxBytes: number;
+  consumerSessionTimeoutMs: number;
+  consumerHeartbeatIntervalMs: number;
+  authMode: "jwt" | "none";
+  jwtSecret: string | undefined;
+}
+
+const NUMERIC: ReadonlyArray<[keyof Config, string, number]> = [
+  ["groupMinSessionTimeoutMs", "GROUP_MIN_SESSION_TIMEOUT_MS", 6000],
+  ["groupMaxSessionTimeoutMs", "GROUP_MAX_SESSION_TIMEOUT_MS", 1_800_000],
+  ["groupInitialRebalanceDelayMs", "GROUP_INITIAL_REBALANCE_DELAY_MS", 3000],
+  ["groupMaxSize", "GROUP_MAX_SIZE", 10_000],
+  ["offsetsRetentionMs", "OFFSETS_RETENTION_MS", 604_800_000],
+  ["offsetMetadataMaxBytes", "OFFSET_METADATA_MAX_BYTES", 4096],
+  ["consumerSessionTimeoutMs", "CONSUMER_SESSION_TIMEOUT_MS", 45_000],
+  ["consumerHeartbeatIntervalMs", "CONSUMER_HEARTBEAT_INTERVAL_MS", 5000],
+];
+
+export const DEFAULT_CONFIG: Config = {
+  ...(Object.fromEntries(NUMERIC.map(([key, , dflt]) => [key, dflt])) as Omit<
+    Config,
+    "authMode" | "jwtSecret"
+  >),
+  authMode: "jwt",
+  jwtSecret: undefined,
+};
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
+
+/** Reads the configuration from an environment of strings (or numbers, as wrangler may pass them). */
+export function readConfig(env: Record<string, unknown>): ConfigResult {
+  const config: Config = { ...DEFAULT_CONFIG };
+  for (const [key, name] of NUMERIC) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const value = typeof raw === "number" ? raw : Number(String(raw).trim());
+    if (!Number.isSafeInteger(value) || value < 0) {
+      return {
+        ok: false,
+        problem: `configuration variable ${name} must be a non-negative integer, got ${String(raw)}`,
+      };
+    }
+    (config as unknown as Record<string, number>)[key] = value;
+  }
+  if (config.groupMinSessionTimeoutMs > config.groupMaxSessionTimeoutMs) {
+    return { ok: false, problem: "GROUP_MIN_SESSION_TIMEOUT_MS is larger than GROUP_MAX_SESSION_TIMEOUT_MS" };
+  }
+  const mode = env.AUTH_MODE === undefined || env.AUTH_MODE === "" ? "jwt" : String(env.AUTH_MODE);
+  if (mode !== "jwt" && mode !== "none") {
+    return { ok: false, problem: `configuration variable AUTH_MODE must be "jwt" or "none", got ${mode}` };
+  }
+  config.authMode = mode;
+  const secret = env.JWT_SECRET;
+  config.jwtSecret = typeof secret === "string" && secret !== "" ? secret : undefined;
+  return { ok: true, config };
+}

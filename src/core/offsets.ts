@@ -1,0 +1,309 @@
+/**
+ * Offset rules (API.md §3), pure: who may commit, what a commit or an admin reset writes, how lag is
+ * derived from the reported log end offsets, and when offsets expire (KIP-211). The Durable Object
+ * reads rows, calls these, and writes what they return.
+ */
+
+import type { Config } from "./config";
+import { type CohortError, fail, ok, type Result } from "./errors";
+import { type CommitAuth, type Group, partitionKey } from "./group";
+
+export interface OffsetRow {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string;
+  leaderEpoch: number | null;
+  committedAt: number;
+  /** The log end offset last reported by a consumer; null when never reported. */
+  logEndOffset: number | null;
+}
+
+/** An offset as the API shows it: `committedAt` is null and `offset` -1 where nothing was committed. */
+export interface OffsetView extends Omit<OffsetRow, "committedAt"> {
+  committedAt: number | null;
+  lag: number | null;
+}
+
+export interface CommitEntry {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata?: string | undefined;
+  leaderEpoch?: number | undefined;
+  logEndOffset?: number | undefined;
+}
+
+export interface CommitRequest extends CommitAuth {
+  offsets: CommitEntry[];
+}
+
+/** A commit with no member identity, as admin tools and manually assigned consumers make. */
+export const isSimpleCommit = (auth: CommitAuth): boolean =>
+  !auth.memberId && auth.generationId === undefined && auth.memberEpoch === undefined;
+
+const utf8 = new TextEncoder();
+
+/** Who may commit to `group` (null: it does not exist yet). */
+export function checkCommitter(group: Group | null, auth: CommitAuth, now: number): CohortError | null {
+  if (isSimpleCommit(auth)) {
+    if (group && group.memberCount > 0) {
+      return {
+        code: "UNKNOWN_MEMBER_ID",
+        message: "the group has members: commits must carry memberId and generationId/memberEpoch",
+      };
+    }
+    return null;
+  }
+  if (!group)
+    return { code: "UNKNOWN_MEMBER_ID", message: `member ${auth.memberId ?? "(none)"} is not in the group` };
+  return group.checkMemberCommit(auth, now);
+}
+
+/**
+ * The rows an OffsetCommit writes, or why it is refused; all or nothing. Duplicate partitions keep the
+ * last entry. A row's `logEndOffset` of null means "keep the one reported before".
+ */
+export function planCommit(
+  group: Group | null,
+  req: CommitRequest,
+  now: number,
+  config: Config,
+): Result<OffsetRow[]> {
+  const refused = checkCommitter(group, req, now);
+  if (refused) return { ok: false, error: refused };
+  const rows = new Map<string, OffsetRow>();
+  for (const e of req.offsets) {
+    const metadata = e.metadata ?? "";
+    if (utf8.encode(metadata).length > config.offsetMetadataMaxBytes) {
+      return fail(
+        "OFFSET_METADATA_TOO_LARGE",
+        `metadata for ${e.topic}-${e.partition} is over OFFSET_METADATA_MAX_BYTES (${config.offsetMetadataMaxBytes} bytes)`,
+      );
+    }
+    rows.set(partitionKey(e.topic, e.partition), {
+      topic: e.topic,
+      partition: e.partition,
+      offset: e.offset,
+      metadata,
+      leaderEpoch: e.leaderEpoch ?? null,
+      committedAt: now,
+      logEndOffset: e.logEndOffset ?? null,
+    });
+  }
+  return ok([...rows.values()]);
+}
+
+export const lagOf = (offset: number, logEndOffset: number | null): number | null =>
+  logEndOffset === null || offset < 0 ? null : Math.max(0, logEndOffset - offset);
+
+export const toView = (row: OffsetRow): OffsetView => ({ ...row, lag: lagOf(row.offset, row.logEndOffset) });
+
+/** The answer for a partition that has no committed offset (API.md §3: never 404). */
+export const noOffset = (topic: string, partition: number): OffsetView => ({
+  topic,
+  partition,
+  offset: -1,
+  metadata: "",
+  leaderEpoch: null,
+  committedAt: null,
+  logEndOffset: null,
+  lag: null,
+});
+
+export const byTopicPartition = (
+  a: { topic: string; partition: number },
+  b: { topic: string; partition: number },
+) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition);
+
+export interface LagRow {
+  topic: string;
+  partition: number;
+  committedOffset: number;
+  logEndOffset: number | null;
+  lag: number | null;
+  memberId: string | null;
+}
+
+/** Lag per partition: every committed partition, plus assigned ones that have no commit yet. */
+export function lagReport(group: Group, rows: OffsetRow[]): { totalLag: number; partitions: LagRow[] } {
+  const owners = group.partitionOwners();
+  const seen = new Set<string>();
+  const partitions: LagRow[] = rows.map((r) => {
+    const key = partitionKey(r.topic, r.partition);
+    seen.add(key);
+    return {
+      topic: r.topic,
+      partition: r.partition,
+      committedOffset: r.offset,
+      logEndOffset: r.logEndOffset,
+      lag: lagOf(r.offset, r.logEndOffset),
+      memberId: owners.get(key) ?? null,
+    };
+  });
+  for (const [key, memberId] of owners) {
+    if (seen.has(key)) continue;
+    const at = key.lastIndexOf(":");
+    const topic = key.slice(0, at);
+    const partition = Number(key.slice(at + 1));
+    partitions.push({ topic, partition, committedOffset: -1, logEndOffset: null, lag: null, memberId });
+  }
+  partitions.sort(byTopicPartition);
+  const totalLag = partitions.reduce((sum, p) => sum + (p.lag ?? 0), 0);
+  return { totalLag, partitions };
+}
+
+export interface ResetRequest {
+  topic: string;
+  partitions?: number[] | undefined;
+  to: "earliest" | "latest" | "offset" | "shift";
+  offset?: number | undefined;
+  shiftBy?: number | undefined;
+  dryRun?: boolean | undefined;
+}
+
+export interface ResetChange {
+  topic: string;
+  partition: number;
+  previousOffset: number;
+  newOffset: number;
+}
+
+/**
+ * The admin reset of `kafka-consumer-groups --reset-offsets` (API.md §3). `current` holds the topic's
+ * committed rows. Targets are clamped to [0, logEndOffset] where the log end is known, as Kafka's tool
+ * clamps to the log's range.
+ */
+export function planReset(
+  group: Group | null,
+  current: OffsetRow[],
+  req: ResetRequest,
+  now: number,
+): Result<{ changes: ResetChange[]; rows: OffsetRow[] }> {
+  if (group && group.memberCount > 0) {
+    return fail(
+      "NON_EMPTY_GROUP",
+      `group ${group.groupId} has members: stop its consumers before resetting offsets`,
+    );
+  }
+  const byPartition = new Map(current.map((r) => [r.partition, r]));
+  const targets = req.partitions
+    ? [...new Set(req.partitions)].sort((a, b) => a - b)
+    : [...byPartition.keys()];
+  const changes: ResetChange[] = [];
+  const rows: OffsetRow[] = [];
+  const unknown: number[] = [];
+  for (const partition of targets) {
+    const row = byPartition.get(partition);
+    const end = row?.logEndOffset ?? null;
+    let next: number;
+    if (req.to === "earliest") next = 0;
+    else if (req.to === "offset") next = req.offset ?? 0;
+    else if (req.to === "latest") {
+      if (end === null) {
+        unknown.push(partition);
+        continue;
+      }
+      next = end;
+    } else {
+      if (!row) {
+        unknown.push(partition);
+        continue;
+      }
+      next = row.offset + (req.shiftBy ?? 0);
+    }
+    next = Math.max(0, end === null ? next : Math.min(next, end));
+    changes.push({ topic: req.topic, partition, previousOffset: row?.offset ?? -1, newOffset: next });
+    rows.push({
+      topic: req.topic,
+      partition,
+      offset: next,
+      metadata: "",
+      leaderEpoch: null,
+      committedAt: now,
+      logEndOffset: row?.logEndOffset ?? null,
+    });
+  }
+  if (unknown.length > 0) {
+    const why = req.to === "latest" ? "no logEndOffset has been reported" : "nothing is committed to shift";
+    return fail(
+      "INVALID_REQUEST",
+      `cannot reset ${req.topic} partitions [${unknown.join(", ")}] to ${req.to}: ${why}`,
+    );
+  }
+  return ok({ changes, rows });
+}
+
+/**
+ * KIP-211: the time from which the offsets of `group` age. A group with members keeps its offsets; a
+ * group that only ever held offsets ages each offset from its commit ("commit"); a group that had
+ * members ages all of them from when it became Empty.
+ */
+export function expiryBase(group: Group): "commit" | number | null {
+  if (group.memberCount > 0) return null;
+  if (group.protocolType === "" && group.type === "classic") return "commit";
+  return group.emptySince;
+}
+
+export interface TopicCommitRange {
+  topic: string;
+  oldestCommit: number;
+}
+
+/** What the alarm deletes now: per topic, rows committed at or before `committedUpTo` (null = all). */
+export interface ExpiryPlan {
+  expire: { topic: string; committedUpTo: number | null }[];
+  /** When the next offset expires after this plan is carried out, if known without another read. */
+  next: number | null;
+}
+
+export function planExpiry(
+  group: Group,
+  ranges: TopicCommitRange[],
+  now: number,
+  retentionMs: number,
+): ExpiryPlan {
+  const base = expiryBase(group);
+  if (base === null || ranges.length === 0) return { expire: [], next: null };
+  if (base !== "commit") {
+    const at = base + retentionMs;
+    return at <= now
+      ? { expire: ranges.map((r) => ({ topic: r.topic, committedUpTo: null })), next: null }
+      : { expire: [], next: at };
+  }
+  const cutoff = now - retentionMs;
+  const expire = ranges
+    .filter((r) => r.oldestCommit <= cutoff)
+    .map((r) => ({ topic: r.topic, committedUpTo: cutoff }));
+  const pending = ranges.filter((r) => r.oldestCommit > cutoff).map((r) => r.oldestCommit + retentionMs);
+  // Topics partly expired may hold younger rows: the caller reads again for those (next stays null).
+  return { expire, next: expire.length > 0 ? null : Math.min(...pending) };
+}
+
+/** A deadline at which offsets may expire, known without reading: arms the alarm early enough. */
+export function expiryHint(
+  group: Group,
+  committedNow: boolean,
+  now: number,
+  retentionMs: number,
+): number | null {
+  const base = expiryBase(group);
+  if (base === null) return null;
+  if (base === "commit") return committedNow ? now + retentionMs : null;
+  return base + retentionMs;
+}
+
+/** OffsetDelete (API.md §3): refused while a member subscribes to the topic, as Kafka refuses it. */
+export function checkOffsetDelete(group: Group | null, topic: string): CohortError | null {
+  if (!group) return { code: "GROUP_ID_NOT_FOUND", message: "the group does not exist" };
+  if (group.memberCount > 0 && !group.knowsSubscriptions()) {
+    return {
+      code: "NON_EMPTY_GROUP",
+      message: "the group has members whose subscriptions the coordinator cannot read",
+    };
+  }
+  if (group.isSubscribed(topic)) {
+    return { code: "GROUP_SUBSCRIBED_TO_TOPIC", message: `a member of the group subscribes to ${topic}` };
+  }
+  return null;
+}

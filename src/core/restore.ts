@@ -1,0 +1,16 @@
+/**
+ * Rebuilds a group from its persisted rows, by protocol. Volatile state (heartbeat deadlines) is not
+ * persisted: restored members get a fresh session from `now`, as Kafka does after a coordinator moves.
+ */
+
+import { ClassicGroup, type ClassicMember, type ClassicRecord } from "./classic/classic-group";
+import type { Group, GroupRecord } from "./group";
+
+export function restoreGroup(record: GroupRecord, members: unknown[], _now: number): Group {
+  switch (record.type) {
+    case "classic":
+      return new ClassicGroup(record as ClassicRecord, members as ClassicMember[]);
+    default:
+      throw new Error(`cannot restore a group of type ${String(record.type)}`);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The Hono app: configuration, auth and body-limit middleware, the /v1 routes, /health, /openapi.json,
+ * and the mapping of everything unexpected to API.md §1 errors (never a 5xx other than 503).
+ */
+
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { type Config, readConfig } from "../core/config";
+import { authenticate } from "./auth";
+import { newApp } from "./openapi";
+import { errorOf, errorResponse } from "./respond";
+import { groupRoutes } from "./routes/groups";
+import { offsetRoutes } from "./routes/offsets";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Configuration is read once per environment object (i.e. per isolate and deployment). */
+const configs = new WeakMap<object, ReturnType<typeof readConfig>>();
+function configOf(env: Env): ReturnType<typeof readConfig> {
+  let read = configs.get(env);
+  if (!read) {
+    read = readConfig(env as unknown as Record<string, unknown>);
+    configs.set(env, read);
+  }
+  return read;
+}
+
+const v1 = newApp();
+v1.use("*", async (c, next) => {
+  const read = configOf(c.env);
+  if (!read.ok) return errorResponse(c, errorOf("COORDINATOR_NOT_AVAILABLE", read.problem));
+  c.set("config", read.config as Config);
+  return next();
+});
+v1.use("*", authenticate());
+v1.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      errorResponse(c, errorOf("PAYLOAD_TOO_LARGE", `the body is over ${MAX_BODY_BYTES} bytes`)),
+  }),
+);
+const v1Routes = v1.route("/", offsetRoutes).route("/", groupRoutes);
+
+export const app = newApp();
+app.get("/health", (c) => c.json({ status: "ok" }));
+const routes = app.route("/v1", v1Routes);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+});
+app.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "cohort",
+    version: "1",
+    description: "Kafka-style consumer group coordinator on Cloudflare Durable Objects",
+  },
+  security: [{ bearer: [] }],
+});
+
+app.notFound((c) =>
+  errorResponse(c, errorOf("NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
+);
+
+app.onError((err, c) => {
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    if (status === 413) return errorResponse(c, errorOf("PAYLOAD_TOO_LARGE", err.message));
+    if (status === 401) return errorResponse(c, errorOf("UNAUTHENTICATED", err.message));
+    if (status < 500) {
+      const message = status === 415 ? "the body must be JSON (content-type: application/json)" : err.message;
+      return errorResponse(c, errorOf("INVALID_REQUEST", message || "invalid request"));
+    }
+  }
+  // A Durable Object that reset, was evicted or is overloaded: retriable, and the only 5xx cohort sends.
+  console.error("cohort: request failed", err);
+  return errorResponse(
+    c,
+    errorOf("COORDINATOR_NOT_AVAILABLE", "the group coordinator is not available; retry"),
+  );
+});
+
+/** The typed route tree, for hono's `hc` client. */
+export type AppType = typeof routes;
