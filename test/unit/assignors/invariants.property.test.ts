@@ -26,7 +26,7 @@ const shapes = fc.oneof(
     arbitrary: shapeArbitrary(LARGE).map((s): GroupShape => ({ ...s, ...LARGE })),
   },
 );
-const RUNS = 60;
+const RUNS = 100;
 
 function check(name: string, shape: GroupShape): void {
   const group = buildGroup(shape);
