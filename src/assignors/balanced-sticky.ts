@@ -42,14 +42,23 @@ function assignHeterogeneous(model: GroupModel): Int32Array {
   const subscriberCount = (t: number) => subscriberStart[t + 1]! - subscriberStart[t]!;
   order.sort((a, b) => subscriberCount(a) - subscriberCount(b) || a - b);
 
-  // Hand out unowned partitions to the least-loaded subscriber.
+  // Hand out unowned partitions to the least-loaded subscriber, in runs of up to the average load:
+  // runs keep the output compact (few per-topic lists), and the balancing below evens out the rest.
+  const average = Math.ceil(model.partitionTotal / Math.max(1, model.members.length));
   for (const t of order) {
     heap.reset(subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!));
-    for (let g = topicStart[t]!; g < topicStart[t + 1]!; g++) {
-      if (owner[g] !== -1) continue;
+    for (let g = topicStart[t]!; g < topicStart[t + 1]!; ) {
+      if (owner[g] !== -1) {
+        g++;
+        continue;
+      }
       const m = heap.top();
-      owner[g] = m;
-      load[m]!++;
+      for (let run = Math.max(1, average - load[m]!); run > 0 && g < topicStart[t + 1]!; g++) {
+        if (owner[g] !== -1) continue;
+        owner[g] = m;
+        load[m]!++;
+        run--;
+      }
       heap.topIncreased();
     }
   }
@@ -59,7 +68,9 @@ function assignHeterogeneous(model: GroupModel): Int32Array {
   for (let moved = true; moved; ) {
     moved = false;
     for (const t of order) {
-      heap.reset(subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!));
+      const subs = subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!);
+      if (!canMoveWithin(topicStart[t]!, topicStart[t + 1]!, subs, owner, load)) continue;
+      heap.reset(subs);
       for (let g = topicStart[t]!; g < topicStart[t + 1]!; g++) {
         const from = owner[g]!;
         const to = heap.top();
@@ -74,4 +85,18 @@ function assignHeterogeneous(model: GroupModel): Int32Array {
     }
   }
   return owner;
+}
+
+/** Cheap read-only test (no heap) for whether any partition of the topic may move at all. */
+function canMoveWithin(
+  start: number,
+  end: number,
+  subs: Int32Array,
+  owner: Int32Array,
+  load: Int32Array,
+): boolean {
+  let lightest = Number.MAX_SAFE_INTEGER;
+  for (let i = 0; i < subs.length; i++) lightest = Math.min(lightest, load[subs[i]!]!);
+  for (let g = start; g < end; g++) if (load[owner[g]!]! - lightest >= 2) return true;
+  return false;
 }

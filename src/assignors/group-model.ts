@@ -38,6 +38,8 @@ export function compareKafkaMemberOrder(a: MemberSpec, b: MemberSpec): number {
   return a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0;
 }
 
+const RECENT_SUBSCRIPTIONS = 8;
+
 function sameTopics(a: readonly string[], b: readonly string[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -54,18 +56,24 @@ export function buildGroupModel(spec: GroupSpec, order: MemberOrder): GroupModel
   const members = order === "kafka" ? [...spec.members].sort(compareKafkaMemberOrder) : spec.members;
   const n = members.length;
 
-  // Distinct raw topic lists; consecutive members usually share one, so compare with the last seen.
+  // Distinct raw topic lists. Groups have few distinct subscriptions, often interleaved, so compare
+  // with the most recently seen ones before paying for a new list (equal lists that slip through
+  // are merged below by their topic indexes).
   const rawOf = new Int32Array(n);
   const raws: (readonly string[])[] = [];
+  const recent: number[] = [];
   const names = new Set<string>();
   for (let m = 0; m < n; m++) {
     const topics = members[m]!.topics;
-    const last = raws[raws.length - 1];
-    if (last === undefined || !sameTopics(last, topics)) {
-      raws.push(topics);
+    let raw = -1;
+    for (let i = 0; i < recent.length && raw < 0; i++)
+      if (sameTopics(raws[recent[i]!]!, topics)) raw = recent[i]!;
+    if (raw < 0) {
+      raw = raws.push(topics) - 1;
       for (const t of topics) names.add(t);
+      if (recent.unshift(raw) > RECENT_SUBSCRIPTIONS) recent.pop();
     }
-    rawOf[m] = raws.length - 1;
+    rawOf[m] = raw;
   }
   const topicNames = [...names].sort();
   const topicIndex = new Map<string, number>();
@@ -162,13 +170,21 @@ function buildTopicSubscribers(
   subscriptionOf: Int32Array,
   subscriptionTopics: readonly Int32Array[],
 ): { subscriberStart: Int32Array; subscribers: Int32Array } {
+  // Indexed loops: this touches every (member, topic) pair, up to millions of them.
+  const members = subscriptionOf.length;
+  const membersPerSubscription = new Int32Array(subscriptionTopics.length);
+  for (let m = 0; m < members; m++) membersPerSubscription[subscriptionOf[m]!]!++;
   const subscriberStart = new Int32Array(topicCount + 1);
-  for (const sub of subscriptionOf) for (const t of subscriptionTopics[sub]!) subscriberStart[t + 1]!++;
+  for (let s = 0; s < subscriptionTopics.length; s++) {
+    const topics = subscriptionTopics[s]!;
+    for (let i = 0; i < topics.length; i++) subscriberStart[topics[i]! + 1]! += membersPerSubscription[s]!;
+  }
   for (let t = 0; t < topicCount; t++) subscriberStart[t + 1]! += subscriberStart[t]!;
   const subscribers = new Int32Array(subscriberStart[topicCount]!);
   const fill = subscriberStart.slice(0, topicCount);
-  for (let m = 0; m < subscriptionOf.length; m++) {
-    for (const t of subscriptionTopics[subscriptionOf[m]!]!) subscribers[fill[t]!++] = m;
+  for (let m = 0; m < members; m++) {
+    const topics = subscriptionTopics[subscriptionOf[m]!]!;
+    for (let i = 0; i < topics.length; i++) subscribers[fill[topics[i]!]!++] = m;
   }
   return { subscriberStart, subscribers };
 }
