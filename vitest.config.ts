@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_JWT_SECRET } from "./test/test-secret";
+import { TEST_JWT_SECRET } from "./test/test-secret.ts";
 
 /** A Workers-pool project: the real worker and Durable Objects on workerd, with vars overridden. */
 function workersProject(name: string, include: string[], bindings: Record<string, string>) {

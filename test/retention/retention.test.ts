@@ -1,0 +1,74 @@
+/**
+ * Retention (KIP-211) driven by the object's alarm, with OFFSETS_RETENTION_MS=1500: a simple group's
+ * offsets expire 1500 ms after their last commit, each on its own; the alarm is armed at exactly the
+ * earliest expiry, not moved later by further commits; a group left with nothing is gone (404) and
+ * leaves the list.
+ */
+
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { expect, it } from "vitest";
+
+const RETENTION = 1500;
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await exports.default.fetch(`http://cohort.test${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const sleepUntil = async (t: number) => {
+  while (Date.now() <= t) await new Promise((r) => setTimeout(r, Math.max(1, t - Date.now() + 1)));
+};
+
+it("expires each offset of a simple group RETENTION after its last commit, then the group", async () => {
+  const g = "retention-simple";
+  const stub = env.GROUPS.getByName(g);
+  await api("POST", `/v1/groups/${g}/offsets`, { offsets: [{ topic: "t", partition: 0, offset: 5 }] });
+  const t0 = (await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.committedAt as number;
+  expect((await stub.stats()).alarmAt).toBe(t0 + RETENTION);
+
+  // An early alarm expires nothing and re-arms at the same deadline.
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.offset).toBe(5);
+  expect((await stub.stats()).alarmAt).toBe(t0 + RETENTION);
+
+  await new Promise((r) => setTimeout(r, 600));
+  await api("POST", `/v1/groups/${g}/offsets`, { offsets: [{ topic: "t", partition: 1, offset: 9 }] });
+  const t1 = (await api("GET", `/v1/groups/${g}/offsets/t/1`)).body.committedAt as number;
+  expect(t1).toBeGreaterThan(t0);
+  // A later deadline does not move the alarm.
+  expect((await stub.stats()).alarmAt).toBe(t0 + RETENTION);
+
+  await sleepUntil(t0 + RETENTION);
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/offsets`)).body.offsets.map((o: any) => o.partition)).toEqual([
+    1,
+  ]);
+  expect((await stub.stats()).alarmAt).toBe(t1 + RETENTION);
+  expect((await api("GET", "/v1/groups")).body.groups.map((x: any) => x.groupId)).toContain(g);
+
+  await sleepUntil(t1 + RETENTION);
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/offsets`)).body.offsets).toEqual([]);
+  expect((await api("GET", `/v1/groups/${g}`)).status).toBe(404);
+  expect((await api("GET", "/v1/groups")).body.groups.map((x: any) => x.groupId)).not.toContain(g);
+  expect((await stub.stats()).alarmAt).toBe(null);
+});
+
+it("keeps an offset recommitted before it expired", async () => {
+  const g = "retention-recommit";
+  const stub = env.GROUPS.getByName(g);
+  await api("POST", `/v1/groups/${g}/offsets`, { offsets: [{ topic: "t", partition: 0, offset: 1 }] });
+  const t0 = (await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.committedAt as number;
+  await new Promise((r) => setTimeout(r, 700));
+  await api("POST", `/v1/groups/${g}/offsets`, { offsets: [{ topic: "t", partition: 0, offset: 2 }] });
+  const t1 = (await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.committedAt as number;
+  await sleepUntil(t0 + RETENTION);
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.offset).toBe(2);
+  expect((await stub.stats()).alarmAt).toBe(t1 + RETENTION);
+});
