@@ -198,23 +198,31 @@ export function toAssignment(model: GroupModel, owner: Int32Array): Assignment {
     maps[m] = new Map();
     result.set(model.members[m]!.memberId, maps[m]!);
   }
-  // Partitions are visited topic by topic, so a member's current list changes only with the topic.
-  const lastTopic = new Int32Array(n).fill(-1);
-  const lastList: number[][] = new Array(n);
+  // Count first, then allocate every list at its exact size: scattered assignments produce one
+  // small list per (member, topic), and growing them by push was most of the garbage.
+  const count = new Int32Array(n);
+  const touched = new Int32Array(n);
+  const lists: number[][] = new Array(n);
   const { topicNames, topicStart } = model;
   for (let t = 0; t < topicNames.length; t++) {
     const start = topicStart[t]!;
     const end = topicStart[t + 1]!;
+    let touchedCount = 0;
     for (let g = start; g < end; g++) {
       const m = owner[g]!;
-      if (m < 0) continue;
-      if (lastTopic[m] !== t) {
-        lastTopic[m] = t;
-        lastList[m] = [];
-        maps[m]!.set(topicNames[t]!, lastList[m]!);
-      }
-      lastList[m]!.push(g - start);
+      if (m >= 0 && count[m]!++ === 0) touched[touchedCount++] = m;
     }
+    for (let i = 0; i < touchedCount; i++) {
+      const m = touched[i]!;
+      lists[m] = new Array<number>(count[m]!);
+      maps[m]!.set(topicNames[t]!, lists[m]!);
+      count[m] = 0;
+    }
+    for (let g = start; g < end; g++) {
+      const m = owner[g]!;
+      if (m >= 0) lists[m]![count[m]!++] = g - start;
+    }
+    for (let i = 0; i < touchedCount; i++) count[touched[i]!] = 0;
   }
   return result;
 }

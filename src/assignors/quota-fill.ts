@@ -22,7 +22,8 @@ export class QuotaFill {
     let extras = (end - start) % members.length;
 
     for (let g = start; g < end; g++) if (claimedBy[g]! >= 0) counter[claimedBy[g]!]!++;
-    for (const m of members) {
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
       const claimed = counter[m]!;
       keep[m] = Math.min(claimed, minQuota);
       if (claimed > minQuota && extras > 0) {
@@ -40,7 +41,8 @@ export class QuotaFill {
     }
 
     let next = start;
-    for (const m of members) {
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
       let want = minQuota - counter[m]!;
       if (keep[m]! <= minQuota && extras > 0) {
         want++;
