@@ -4,12 +4,15 @@
  */
 
 import { ClassicGroup, type ClassicMember, type ClassicRecord } from "./classic/classic-group";
+import { ConsumerGroup, type ConsumerMember, type ConsumerRecord } from "./consumer/consumer-group";
 import type { Group, GroupRecord } from "./group";
 
-export function restoreGroup(record: GroupRecord, members: unknown[], _now: number): Group {
+export function restoreGroup(record: GroupRecord, members: unknown[], now: number): Group {
   switch (record.type) {
     case "classic":
-      return new ClassicGroup(record as ClassicRecord, members as ClassicMember[]);
+      return new ClassicGroup(record as ClassicRecord, members as ClassicMember[], now);
+    case "consumer":
+      return new ConsumerGroup(record as ConsumerRecord, members as ConsumerMember[], now);
     default:
       throw new Error(`cannot restore a group of type ${String(record.type)}`);
   }

@@ -1,0 +1,73 @@
+/**
+ * Sets of partitions per topic as the consumer protocol keeps them: `topic -> ascending partitions`,
+ * JSON-friendly so member rows persist them as they are. Every function returns a new map with no
+ * empty topics, so two equal sets always serialize alike (and compare with `samePartitions`).
+ */
+
+import type { TopicPartitions } from "../group";
+
+export type PartitionMap = Record<string, number[]>;
+
+const ascending = (a: number, b: number) => a - b;
+
+function build(entries: Iterable<[string, Iterable<number>]>): PartitionMap {
+  const out: PartitionMap = {};
+  const topics: [string, number[]][] = [];
+  for (const [topic, ps] of entries) {
+    const list = [...new Set(ps)].sort(ascending);
+    if (list.length > 0) topics.push([topic, list]);
+  }
+  topics.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [topic, list] of topics) out[topic] = list;
+  return out;
+}
+
+/** From the API's list form; duplicates are merged. */
+export function fromList(list: readonly TopicPartitions[] | undefined): PartitionMap {
+  const merged = new Map<string, number[]>();
+  for (const tp of list ?? []) merged.set(tp.topic, [...(merged.get(tp.topic) ?? []), ...tp.partitions]);
+  return build(merged);
+}
+
+/** To the API's list form, sorted by topic. */
+export const toList = (map: PartitionMap): TopicPartitions[] =>
+  Object.entries(map).map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+
+export const isEmpty = (map: PartitionMap): boolean => Object.keys(map).length === 0;
+
+export const has = (map: PartitionMap, topic: string, partition: number): boolean =>
+  map[topic]?.includes(partition) ?? false;
+
+/** Partitions of `a` that `keep` says to keep. */
+function filter(a: PartitionMap, keep: (topic: string, p: number) => boolean): PartitionMap {
+  return build(Object.entries(a).map(([topic, ps]) => [topic, ps.filter((p) => keep(topic, p))]));
+}
+
+export const minus = (a: PartitionMap, b: PartitionMap): PartitionMap =>
+  filter(a, (topic, p) => !has(b, topic, p));
+
+export const intersect = (a: PartitionMap, b: PartitionMap): PartitionMap =>
+  filter(a, (topic, p) => has(b, topic, p));
+
+export function union(a: PartitionMap, b: PartitionMap): PartitionMap {
+  const topics = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return build([...topics].map((t) => [t, [...(a[t] ?? []), ...(b[t] ?? [])]]));
+}
+
+export const isSubset = (a: PartitionMap, b: PartitionMap): boolean => isEmpty(minus(a, b));
+
+export const overlaps = (a: PartitionMap, b: PartitionMap): boolean => !isEmpty(intersect(a, b));
+
+export function samePartitions(a: PartitionMap, b: PartitionMap): boolean {
+  const ta = Object.keys(a);
+  if (ta.length !== Object.keys(b).length) return false;
+  return ta.every((t) => {
+    const pa = a[t]!;
+    const pb = b[t];
+    return pb !== undefined && pa.length === pb.length && pa.every((p, i) => p === pb[i]);
+  });
+}
+
+/** The partitions of a `topic -> partitions` Map (as assignors return), as a PartitionMap. */
+export const fromAssignorMap = (m: ReadonlyMap<string, readonly number[]> | undefined): PartitionMap =>
+  build(m ? [...m.entries()] : []);
