@@ -4,7 +4,7 @@
  * and prints the Markdown table kept in BENCHMARKS.md.
  */
 import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { type Cluster, PartitionAssigners } from "kafkajs";
 import { Bench } from "tinybench";
 import { type Assignor, type GroupSpec, getAssignor } from "../src/assignors";
@@ -89,6 +89,8 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? "unknown",
+    // Other work on the machine skews medians; record how busy it was.
+    loadAverage: loadavg(),
   };
   writeFileSync(
     "bench/results/assignors.json",
