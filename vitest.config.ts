@@ -25,8 +25,23 @@ export default defineConfig({
         AUTH_MODE: "none",
         OFFSETS_RETENTION_MS: "1500",
       }),
+      // The consumer protocol with short sessions, so expiry by the alarm is observable in real time.
+      workersProject("workers-consumer", ["test/consumer/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        CONSUMER_SESSION_TIMEOUT_MS: "1500",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
+      // The client SDK against the real coordinator, with timeouts short enough to watch fencing.
+      workersProject("workers-sdk", ["test/sdk/**/*.test.ts"], {
+        AUTH_MODE: "none",
+        CONSUMER_SESSION_TIMEOUT_MS: "1500",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "200",
+        GROUP_MIN_SESSION_TIMEOUT_MS: "500",
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "100",
+      }),
     ],
   },
 });

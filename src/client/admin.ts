@@ -1,0 +1,90 @@
+/**
+ * The admin client: every offset route of API.md §3 and group route of §6, as `kafka-consumer-groups`
+ * and Kafka's Admin API offer them. Each method is one request; errors are thrown as CohortError.
+ */
+
+import { type ClientOptions, encodeSegment, HttpTransport } from "./http.ts";
+import type {
+  CommitRequest,
+  CommitResult,
+  CommittedOffset,
+  FetchOffsetsResult,
+  GroupInfo,
+  GroupKind,
+  GroupLag,
+  GroupListing,
+  ResetRequest,
+  ResetResult,
+} from "./types.ts";
+
+export interface ListGroupsFilter {
+  /** Only groups in these states (e.g. Stable, Empty). */
+  states?: readonly string[] | undefined;
+  types?: readonly GroupKind[] | undefined;
+}
+
+const groupPath = (groupId: string) => `/v1/groups/${encodeSegment(groupId)}`;
+
+export class CohortAdmin {
+  readonly http: HttpTransport;
+
+  /** Takes client options, or a transport shared with other clients. */
+  constructor(options: ClientOptions | HttpTransport) {
+    this.http = options instanceof HttpTransport ? options : new HttpTransport(options);
+  }
+
+  /** OffsetCommit: all entries are stored or none. Without memberId it is a "simple" commit. */
+  commitOffsets(groupId: string, request: CommitRequest): Promise<CommitResult> {
+    return this.http.request("POST", `${groupPath(groupId)}/offsets`, { body: request });
+  }
+
+  /** OffsetFetch: committed offsets sorted by topic then partition (empty for an unknown group). */
+  fetchOffsets(groupId: string, topics?: readonly string[]): Promise<FetchOffsetsResult> {
+    return this.http.request("GET", `${groupPath(groupId)}/offsets`, { query: { topic: topics } });
+  }
+
+  /** One partition's committed offset; `offset` is -1 when nothing was committed. */
+  fetchOffset(groupId: string, topic: string, partition: number): Promise<CommittedOffset> {
+    return this.http.request(
+      "GET",
+      `${groupPath(groupId)}/offsets/${encodeSegment(topic)}/${encodeSegment(partition)}`,
+    );
+  }
+
+  /** OffsetDelete: a topic's offsets, all partitions or the given ones. */
+  deleteOffsets(
+    groupId: string,
+    topic: string,
+    partitions?: readonly number[],
+  ): Promise<{ deleted: number }> {
+    return this.http.request("DELETE", `${groupPath(groupId)}/offsets/${encodeSegment(topic)}`, {
+      query: { partition: partitions },
+    });
+  }
+
+  /** Reset offsets of a group without members; `dryRun: true` only reports the plan. */
+  resetOffsets(groupId: string, request: ResetRequest): Promise<ResetResult> {
+    return this.http.request("POST", `${groupPath(groupId)}/offsets/reset`, { body: request });
+  }
+
+  /** The groups the token may describe, by id. */
+  async listGroups(filter: ListGroupsFilter = {}): Promise<GroupListing[]> {
+    const { groups } = await this.http.request<{ groups: GroupListing[] }>("GET", "/v1/groups", {
+      query: { state: filter.states, type: filter.types },
+    });
+    return groups;
+  }
+
+  describeGroup(groupId: string): Promise<GroupInfo> {
+    return this.http.request("GET", groupPath(groupId));
+  }
+
+  lag(groupId: string): Promise<GroupLag> {
+    return this.http.request("GET", `${groupPath(groupId)}/lag`);
+  }
+
+  /** Deletes a group without members, with its offsets. */
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.http.request("DELETE", groupPath(groupId));
+  }
+}
