@@ -188,7 +188,7 @@ export class GroupObject extends DurableObject<Env> {
 
   /** Writes the group's changed rows, or removes a group with no members and no offsets (API.md §3). */
   private persist(group: Group): void {
-    if (group.memberCount === 0 && !this.store.hasOffsets()) {
+    if (group.memberCount === 0 && !group.isPinned() && !this.store.hasOffsets()) {
       this.store.deleteAll();
       this.group = null;
       return;

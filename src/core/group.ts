@@ -95,6 +95,10 @@ export abstract class Group {
   abstract nextDeadline(): number | null;
   /** Processes every protocol deadline that is due at `now`; must be idempotent. */
   abstract onDeadlines(now: number): void;
+  /** Whether the group must be kept although it has no members (e.g. member ids issued, not yet joined). */
+  isPinned(): boolean {
+    return false;
+  }
   /** The group's own persisted row (JSON-serializable). */
   abstract toRecord(): GroupRecord;
   /** A member's persisted row (JSON-serializable), or undefined when it is gone. */
