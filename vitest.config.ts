@@ -32,6 +32,20 @@ export default defineConfig({
         CONSUMER_SESSION_TIMEOUT_MS: "1500",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
       }),
+      // The consumer protocol with short sessions, so expiry by the alarm is observable in real time.
+      workersProject("workers-consumer", ["test/consumer/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        CONSUMER_SESSION_TIMEOUT_MS: "1500",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
+      }),
+      // The classic protocol with short delays, so join barriers and session expiry run in real time.
+      workersProject("workers-classic", ["test/classic/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "100",
+        GROUP_MIN_SESSION_TIMEOUT_MS: "50",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.

@@ -8,7 +8,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { ClassicGroup } from "./core/classic/classic-group";
 import { type Config, readConfig } from "./core/config";
-import { fail, ok, type Result } from "./core/errors";
+import { ConsumerGroup } from "./core/consumer/consumer-group";
+import {
+  consumerHeartbeat,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+} from "./core/consumer/consumer-heartbeat";
+import { toList } from "./core/consumer/partitions";
+import { errorBody, fail, ok, type Result } from "./core/errors";
 import type { Group, GroupDescription } from "./core/group";
 import {
   type CommitRequest,
@@ -27,6 +34,13 @@ import {
 } from "./core/offsets";
 import { restoreGroup } from "./core/restore";
 import { directory } from "./directory-object";
+import {
+  assignmentPush,
+  heartbeatReply,
+  parseHeartbeatMessage,
+  parseWatchPath,
+  type WatchAttachment,
+} from "./http/socket-messages";
 import { GroupStore } from "./storage/group-store";
 
 export class GroupObject extends DurableObject<Env> {
@@ -129,6 +143,145 @@ export class GroupObject extends DurableObject<Env> {
     return { rowsWritten: this.store.rowsWritten, alarmAt: this.armedAt };
   }
 
+  // ---- consumer protocol (API.md §5) ----
+
+  async consumerHeartbeat(groupId: string, req: HeartbeatRequest): Promise<Result<HeartbeatResponse>> {
+    const result = await this.mutate(groupId, (config, now) => {
+      const out = consumerHeartbeat(this.group, groupId, req, now, config, () => crypto.randomUUID());
+      this.group = out.group;
+      return out.result;
+    });
+    // The member that asked gets its answer directly; every other changed member gets a push.
+    this.pushAssignments(result.ok ? result.value.memberId : req.memberId);
+    return result;
+  }
+
+  /** The watch WebSocket's upgrade, forwarded by the Worker once it authorized the caller. */
+  override async fetch(request: Request): Promise<Response> {
+    const target = parseWatchPath(request.url);
+    if (!target || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      const error = { code: "NOT_FOUND" as const, message: "only the watch WebSocket is served here" };
+      return Response.json(errorBody(error), { status: 404 });
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    const attachment: WatchAttachment = {
+      ...target,
+      clientHost: request.headers.get("cf-connecting-ip") ?? "",
+    };
+    this.ctx.acceptWebSocket(server, [target.memberId]);
+    server.serializeAttachment(attachment);
+    const member = this.group instanceof ConsumerGroup ? this.group.members.get(target.memberId) : undefined;
+    if (member && !member.left)
+      server.send(assignmentPush({ ...member, assignment: toList(member.assigned) }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const socket = ws.deserializeAttachment() as WatchAttachment;
+    const req = parseHeartbeatMessage(message, socket);
+    const result = req.ok ? await this.consumerHeartbeat(socket.groupId, req.value) : req;
+    ws.send(heartbeatReply(result));
+  }
+
+  /** Closing a socket does not drop the member: its session times out as for HTTP heartbeats. */
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, "closed");
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** Sends each member whose epoch or assignment changed its new assignment, on all its sockets. */
+  private pushAssignments(except?: string): void {
+    if (!(this.group instanceof ConsumerGroup)) return;
+    for (const notice of this.group.takeNotices()) {
+      if (notice.memberId === except) continue;
+      for (const ws of this.ctx.getWebSockets(notice.memberId)) {
+        try {
+          ws.send(assignmentPush(notice));
+        } catch {
+          // A socket closing concurrently: the member learns from its next heartbeat.
+        }
+      }
+    }
+  }
+
+  // ---- classic protocol (API.md §4) ----
+
+  /** Resolvers of parked joins and syncs, by ticket. A restart loses them and fails their RPC calls (503). */
+  private readonly parked = new Map<number, (result: Result<unknown>) => void>();
+  private lastTicket = 0;
+
+  async classicJoin(groupId: string, req: JoinRequest): Promise<Result<JoinResponse>> {
+    return this.classicCall(groupId, req.memberId === "", (group, ctx) => joinGroup(group, req, ctx));
+  }
+
+  async classicSync(groupId: string, req: SyncRequest): Promise<Result<SyncResponse>> {
+    return this.classicCall(groupId, false, (group, ctx) => syncGroup(group, req, ctx));
+  }
+
+  async classicHeartbeat(
+    groupId: string,
+    req: ClassicHeartbeatRequest,
+  ): Promise<Result<Record<string, never>>> {
+    return this.classicCall(groupId, false, (group, ctx) => heartbeat(group, req, ctx));
+  }
+
+  async classicLeave(groupId: string, req: LeaveRequest): Promise<Result<Record<string, never>>> {
+    return this.classicCall(groupId, false, (group, ctx) => leaveGroup(group, req, ctx));
+  }
+
+  /**
+   * Runs a classic handler through `mutate()`. A parked request's resolver is registered inside the
+   * same synchronous step that parks it, so no completion can arrive before it; completions are
+   * delivered once the step's rows are written.
+   */
+  private async classicCall<T>(
+    groupId: string,
+    create: boolean,
+    handle: (group: ClassicGroup, ctx: ClassicContext) => Step<T>,
+  ): Promise<Result<T>> {
+    const ticket = ++this.lastTicket;
+    const held: { group?: ClassicGroup; parked?: Promise<Result<T>> } = {};
+    let result: Result<T | undefined>;
+    try {
+      result = await this.mutate(groupId, (config, now): Result<T | undefined> => {
+        const found = classicGroupOf(this.group, groupId, now, create);
+        if (!found.ok) return found;
+        this.group = held.group = found.value;
+        const step = handle(found.value, { now, config, ticket });
+        if (step.kind === "reply") return step.result;
+        held.parked = new Promise((resolve) =>
+          this.parked.set(ticket, resolve as (r: Result<unknown>) => void),
+        );
+        return ok(undefined);
+      });
+    } catch (err) {
+      // The step rolled back and the group was reloaded without its parked requests: release them all.
+      this.releaseParked();
+      throw err;
+    }
+    if (held.group) this.deliverClassic(held.group);
+    return held.parked ?? (result as Result<T>);
+  }
+
+  /** Answers parked requests from the completions a classic group produced (requests or the alarm). */
+  private deliverClassic(group: Group): void {
+    if (!(group instanceof ClassicGroup)) return;
+    for (const done of group.takeCompletions()) {
+      const resolve = this.parked.get(done.ticket);
+      this.parked.delete(done.ticket);
+      resolve?.(done.result);
+    }
+  }
+
+  private releaseParked(): void {
+    const retry = fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator restarted its state; retry");
+    for (const resolve of this.parked.values()) resolve(retry);
+    this.parked.clear();
+  }
+
   // ---- the single alarm: every deadline, offsets expiry included ----
 
   override async alarm(): Promise<void> {
@@ -148,6 +301,7 @@ export class GroupObject extends DurableObject<Env> {
       next = minDeadline(group.nextDeadline(), plan.next);
       this.persist(group);
     });
+    this.pushAssignments();
     if (this.group) await this.arm(next, true);
     await this.syncDirectory(group.groupId);
   }

@@ -84,11 +84,15 @@ export function buildGroupModel(spec: GroupSpec, order: MemberOrder): GroupModel
   }
   const partitionTotal = topicStart[topicNames.length]!;
 
-  // Raw lists -> subscription ids keyed by their sorted, de-duplicated topic indexes.
+  // Raw lists -> subscription ids keyed by their sorted, de-duplicated topic indexes. Topics without
+  // partitions are left out, so a member also subscribed to a missing topic does not make the group
+  // heterogeneous.
   const subscriptionTopics: Int32Array[] = [];
   const subscriptionByKey = new Map<string, number>();
   const subscriptionOfRaw = raws.map((raw) => {
-    const idx = Int32Array.from(new Set(raw), (name) => topicIndex.get(name)!).sort();
+    const idx = Int32Array.from(new Set(raw), (name) => topicIndex.get(name)!)
+      .filter((t) => topicStart[t + 1]! > topicStart[t]!)
+      .sort();
     const key = idx.join(",");
     let id = subscriptionByKey.get(key);
     if (id === undefined) {
