@@ -1,0 +1,59 @@
+/**
+ * Consumer-protocol routes (API.md §5): the heartbeat, and the watch WebSocket whose upgrade is
+ * authorized here and then handed to the group's Durable Object (WebSocket Hibernation API).
+ */
+
+import { createRoute } from "@hono/zod-openapi";
+import { HeartbeatBody, HeartbeatResponse, WatchParams } from "../../api/consumer-schemas";
+import { GroupParams } from "../../api/schemas";
+import { authorize } from "../auth";
+import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi";
+import { errorOf, errorResponse, send } from "../respond";
+import { groupStub } from "./stubs";
+
+const tags = ["consumer protocol"];
+
+export const consumerRoutes = newApp()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/groups/{groupId}/heartbeat",
+      tags,
+      summary: "ConsumerGroupHeartbeat (KIP-848): join, heartbeat, leave; server-side assignment",
+      middleware: [authorize("consume")] as const,
+      request: { params: GroupParams, ...jsonBody(HeartbeatBody) },
+      responses: {
+        ...jsonOk(HeartbeatResponse, "The member's epoch and the partitions it may use now"),
+        ...errorsOf(400, 409, 413),
+      },
+    }),
+    async (c) => {
+      const { groupId } = c.req.valid("param");
+      const clientHost = c.req.header("cf-connecting-ip") ?? "";
+      return send(
+        c,
+        await groupStub(c.env, groupId).consumerHeartbeat(groupId, { ...c.req.valid("json"), clientHost }),
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/groups/{groupId}/members/{memberId}/watch",
+      tags,
+      summary: "WebSocket: assignment pushes for one member, and heartbeats as messages",
+      middleware: [authorize("consume")] as const,
+      request: { params: WatchParams },
+      responses: { 101: { description: "Switching to the WebSocket protocol" }, ...errorsOf(400) },
+    }),
+    async (c) => {
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+        return errorResponse(
+          c,
+          errorOf("INVALID_REQUEST", "this route needs a WebSocket upgrade (Upgrade: websocket)"),
+        );
+      }
+      const { groupId } = c.req.valid("param");
+      return groupStub(c.env, groupId).fetch(c.req.raw);
+    },
+  );
