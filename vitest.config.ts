@@ -15,6 +15,17 @@ export default defineConfig({
     projects: [
       // Pure core and assignors in plain Node: no runtime, fake clocks.
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
+      // The cohort CLI as a child process against a local coordinator started by wrangler.
+      {
+        test: {
+          name: "cli",
+          include: ["test/cli/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/cli/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
       // The coordinator over HTTP on workerd, with JWT auth on.
       workersProject("workers", ["test/integration/**/*.test.ts"], {
         AUTH_MODE: "jwt",

@@ -87,7 +87,9 @@ export class CohortError extends Error {
   }
 
   static network(cause: unknown): CohortError {
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    // Node's fetch says "fetch failed" and keeps the reason (ECONNREFUSED, ENOTFOUND…) in `cause`.
+    const reason = cause instanceof Error && cause.cause instanceof Error ? `: ${cause.cause.message}` : "";
+    const detail = cause instanceof Error ? `${cause.message}${reason}` : String(cause);
     return new CohortError({
       code: "NETWORK_ERROR",
       kafkaCode: null,

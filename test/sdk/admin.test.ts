@@ -10,6 +10,16 @@ const admin = new CohortAdmin({
   fetch: (input, init) => exports.default.fetch(input, init),
 });
 
+/** The CohortError a call fails with (the test fails if it succeeds). */
+async function rejection(promise: Promise<unknown>): Promise<CohortError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CohortError);
+  return error as CohortError;
+}
+
 let counter = 0;
 const freshGroup = () => `sdk-admin-${Date.now().toString(36)}-${++counter}`;
 
@@ -74,15 +84,12 @@ describe("CohortAdmin", () => {
     await expect(admin.deleteOffsets(group, "orders", [0, 1])).resolves.toEqual({ deleted: 2 });
     expect((await admin.fetchOffsets(group)).offsets.map((o) => o.partition)).toEqual([2]);
     await admin.deleteGroup(group);
-    const gone = await admin.describeGroup(group).catch((e) => e);
-    expect(gone).toBeInstanceOf(CohortError);
+    const gone = await rejection(admin.describeGroup(group));
     expect(gone).toMatchObject({ code: "GROUP_ID_NOT_FOUND", kafkaCode: 69, status: 404, retriable: false });
   });
 
   it("surfaces validation errors with their issues and without retrying", async () => {
-    const error = await admin
-      .resetOffsets(freshGroup(), { topic: "orders", to: "offset" })
-      .catch((e: CohortError) => e);
+    const error = await rejection(admin.resetOffsets(freshGroup(), { topic: "orders", to: "offset" }));
     expect(error).toMatchObject({ code: "INVALID_REQUEST", status: 400, retriable: false });
     expect(error.issues?.map((i) => i.path)).toContain("offset");
   });

@@ -84,7 +84,9 @@ describe("HttpTransport", () => {
       error: { code: "UNKNOWN_MEMBER_ID", kafkaCode: 25, message: "member ghost is not in the group" },
     };
     const { http, requests } = transport([json(409, body)]);
-    const error = await http.request("POST", "/v1/groups/g/offsets", { body: {} }).catch((e) => e);
+    const error = (await http
+      .request("POST", "/v1/groups/g/offsets", { body: {} })
+      .catch((e) => e)) as CohortError;
     expect(error).toMatchObject({ code: "UNKNOWN_MEMBER_ID", kafkaCode: 25, status: 409, retriable: false });
     expect(error.requiresRejoin).toBe(true);
     expect(error.message).toBe("member ghost is not in the group");
