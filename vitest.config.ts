@@ -43,13 +43,6 @@ export default defineConfig({
         CONSUMER_SESSION_TIMEOUT_MS: "1500",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
       }),
-      // The consumer protocol with short sessions, so expiry by the alarm is observable in real time.
-      workersProject("workers-consumer", ["test/consumer/**/*.test.ts"], {
-        AUTH_MODE: "jwt",
-        JWT_SECRET: TEST_JWT_SECRET,
-        CONSUMER_SESSION_TIMEOUT_MS: "1500",
-        CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
-      }),
       // The classic protocol with short delays, so join barriers and session expiry run in real time.
       workersProject("workers-classic", ["test/classic/**/*.test.ts"], {
         AUTH_MODE: "jwt",

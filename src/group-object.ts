@@ -7,6 +7,18 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { ClassicGroup } from "./core/classic/classic-group";
+import { classicGroupOf, joinGroup } from "./core/classic/classic-join";
+import type {
+  ClassicContext,
+  HeartbeatRequest as ClassicHeartbeatRequest,
+  JoinRequest,
+  JoinResponse,
+  LeaveRequest,
+  Step,
+  SyncRequest,
+  SyncResponse,
+} from "./core/classic/classic-protocol";
+import { heartbeat, leaveGroup, syncGroup } from "./core/classic/classic-sync";
 import { type Config, readConfig } from "./core/config";
 import { ConsumerGroup } from "./core/consumer/consumer-group";
 import {
@@ -302,6 +314,7 @@ export class GroupObject extends DurableObject<Env> {
       this.persist(group);
     });
     this.pushAssignments();
+    this.deliverClassic(group);
     if (this.group) await this.arm(next, true);
     await this.syncDirectory(group.groupId);
   }

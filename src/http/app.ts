@@ -9,6 +9,7 @@ import { type Config, readConfig } from "../core/config";
 import { authenticate } from "./auth";
 import { newApp } from "./openapi";
 import { errorOf, errorResponse } from "./respond";
+import { classicRoutes } from "./routes/classic";
 import { consumerRoutes } from "./routes/consumer";
 import { groupRoutes } from "./routes/groups";
 import { offsetRoutes } from "./routes/offsets";
@@ -42,7 +43,11 @@ v1.use(
       errorResponse(c, errorOf("PAYLOAD_TOO_LARGE", `the body is over ${MAX_BODY_BYTES} bytes`)),
   }),
 );
-const v1Routes = v1.route("/", offsetRoutes).route("/", groupRoutes).route("/", consumerRoutes);
+const v1Routes = v1
+  .route("/", offsetRoutes)
+  .route("/", groupRoutes)
+  .route("/", consumerRoutes)
+  .route("/", classicRoutes);
 
 export const app = newApp();
 app.get("/health", (c) => c.json({ status: "ok" }));

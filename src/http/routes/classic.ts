@@ -1,0 +1,100 @@
+/**
+ * Classic protocol routes (API.md §4): JoinGroup, SyncGroup, Heartbeat, LeaveGroup. Join and sync are
+ * long polls: the group's Durable Object holds the call until the join or sync phase completes.
+ */
+
+import { createRoute, type z } from "@hono/zod-openapi";
+import {
+  Empty,
+  HeartbeatBody,
+  JoinBody,
+  JoinResponse,
+  LeaveBody,
+  SyncBody,
+  SyncResponse,
+} from "../../api/classic-schemas";
+import { GroupParams } from "../../api/schemas";
+import { authorize } from "../auth";
+import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi";
+import { send } from "../respond";
+import { groupStub } from "./stubs";
+
+const tags = ["classic"];
+
+/** Every classic route is a POST of a JSON body under the group, in the consume scope. */
+const classicRoute = <B extends z.ZodType, R extends z.ZodType>(
+  path: string,
+  summary: string,
+  body: B,
+  response: R,
+  ok: string,
+) =>
+  createRoute({
+    method: "post",
+    path: `/groups/{groupId}/classic/${path}`,
+    tags,
+    summary,
+    middleware: [authorize("consume")] as const,
+    request: { params: GroupParams, ...jsonBody(body) },
+    responses: { ...jsonOk(response, ok), ...errorsOf(400, 409, 413) },
+  });
+
+export const classicRoutes = newApp()
+  .openapi(
+    classicRoute(
+      "join",
+      "JoinGroup: held open until the join phase completes",
+      JoinBody,
+      JoinResponse,
+      "The new generation",
+    ),
+    async (c) => {
+      const { groupId } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const req = {
+        ...body,
+        rebalanceTimeoutMs: body.rebalanceTimeoutMs ?? body.sessionTimeoutMs,
+        clientHost: c.req.header("cf-connecting-ip") ?? "",
+      };
+      return send(c, await groupStub(c.env, groupId).classicJoin(groupId, req));
+    },
+  )
+  .openapi(
+    classicRoute(
+      "sync",
+      "SyncGroup: held open until the leader's assignments arrive",
+      SyncBody,
+      SyncResponse,
+      "The member's assignment",
+    ),
+    async (c) => {
+      const { groupId } = c.req.valid("param");
+      return send(c, await groupStub(c.env, groupId).classicSync(groupId, c.req.valid("json")));
+    },
+  )
+  .openapi(
+    classicRoute(
+      "heartbeat",
+      "Heartbeat of a classic member",
+      HeartbeatBody,
+      Empty,
+      "Alive; no rebalance in progress",
+    ),
+    async (c) => {
+      const { groupId } = c.req.valid("param");
+      return send(c, await groupStub(c.env, groupId).classicHeartbeat(groupId, c.req.valid("json")));
+    },
+  )
+  .openapi(
+    classicRoute(
+      "leave",
+      "LeaveGroup: remove members by member id or instance id",
+      LeaveBody,
+      Empty,
+      "Every listed member left",
+    ),
+    async (c) => {
+      const { groupId } = c.req.valid("param");
+      return send(c, await groupStub(c.env, groupId).classicLeave(groupId, c.req.valid("json")));
+    },
+  );
