@@ -1,23 +1,66 @@
 /**
- * The engine shared by `uniform`, `sticky` and `cooperative-sticky`: balance first, then keep as
- * many currently owned partitions as balance allows.
+ * `uniform`, `sticky` and `cooperative-sticky`, and the engine they share: balance first, then
+ * keep as many currently owned partitions as balance allows.
  *
  * Homogeneous subscriptions: the quota fill over all partitions (see quota-fill.ts) keeps the most
  * owned partitions any balanced assignment can keep, in O(P + N) with no sorting.
  *
- * Heterogeneous subscriptions: every valid owned partition is kept, unowned partitions go to the
- * least-loaded subscriber (topics with the fewest subscribers first), then partitions move from a
+ * Heterogeneous subscriptions: every valid owned partition is kept, unowned partitions go in runs
+ * to the least-loaded subscriber (topics with the fewest subscribers first), then partitions move from a
  * member to a subscriber with at least two fewer until no such move exists — Kafka's sticky
  * balance criterion. Every move lowers the sum of squared loads, so the loop terminates.
  */
-import type { GroupModel } from "./group-model";
+import { buildGroupModel, type GroupModel, toAssignment } from "./group-model";
 import { MemberHeap } from "./member-heap";
 import { QuotaFill } from "./quota-fill";
+import type { Assignment, Assignor, GroupSpec } from "./types";
 
 /** Returns partition -> member (-1 for partitions nobody subscribes to). */
-export function assignBalancedSticky(model: GroupModel): Int32Array {
+function assignBalancedSticky(model: GroupModel): Int32Array {
   return model.homogeneous ? assignHomogeneous(model) : assignHeterogeneous(model);
 }
+
+/**
+ * `uniform`: the server-side default (KIP-848). Balance first, then stickiness toward current
+ * ownership; members are taken in the order the group lists them, which keeps the hot path free of
+ * string sorting — the output is still a pure function of the input.
+ */
+export function assignUniform(group: GroupSpec): Assignment {
+  const model = buildGroupModel(group, "input");
+  return toAssignment(model, assignBalancedSticky(model));
+}
+
+export const uniformAssignor: Assignor = { name: "uniform", assign: assignUniform };
+
+/**
+ * `sticky` and `cooperative-sticky` (KIP-429): the balanced-sticky engine with members in Kafka
+ * member order, so the result does not depend on the order the group lists them in.
+ *
+ * The cooperative variant withholds every partition whose owner changes: it is left out of the
+ * new owner's assignment this round, the old owner revokes it, and it is handed over in the
+ * follow-up round (when nobody reports owning it any more). A partition whose owner left the group
+ * has no current owner and moves at once.
+ */
+export function assignSticky(group: GroupSpec): Assignment {
+  const model = buildGroupModel(group, "kafka");
+  return toAssignment(model, assignBalancedSticky(model));
+}
+
+export function assignCooperativeSticky(group: GroupSpec): Assignment {
+  const model = buildGroupModel(group, "kafka");
+  const owner = assignBalancedSticky(model);
+  const { claimedBy } = model;
+  for (let g = 0; g < owner.length; g++) {
+    if (claimedBy[g] !== -1 && claimedBy[g] !== owner[g]) owner[g] = -1;
+  }
+  return toAssignment(model, owner);
+}
+
+export const stickyAssignor: Assignor = { name: "sticky", assign: assignSticky };
+export const cooperativeStickyAssignor: Assignor = {
+  name: "cooperative-sticky",
+  assign: assignCooperativeSticky,
+};
 
 function assignHomogeneous(model: GroupModel): Int32Array {
   const n = model.members.length;

@@ -1,9 +1,7 @@
 /** The assignor registry: cohort's coordinator and client SDK look assignors up by protocol name. */
-import { rangeAssignor } from "./range";
-import { roundRobinAssignor } from "./roundrobin";
-import { cooperativeStickyAssignor, stickyAssignor } from "./sticky";
+import { cooperativeStickyAssignor, stickyAssignor, uniformAssignor } from "./balanced-sticky";
+import { rangeAssignor, roundRobinAssignor } from "./range-roundrobin";
 import type { Assignor } from "./types";
-import { uniformAssignor } from "./uniform";
 
 export type { Assignment, Assignor, GroupSpec, MemberSpec } from "./types";
 
