@@ -39,6 +39,8 @@ export class Driver {
   private ids = 0;
   /** Answers delivered to parked requests, by ticket. */
   readonly answers = new Map<number, Result<unknown>>();
+  /** Every delivery in order, with its member and time: for model checks. */
+  readonly deliveries: { ticket: number; memberId: string; at: number }[] = [];
 
   constructor(config: Config = CONFIG, group?: ClassicGroup) {
     this.config = config;
@@ -51,7 +53,7 @@ export class Driver {
 
   private run<T>(handle: (ctx: ClassicContext) => Step<T>): Step<T> {
     const step = handle(this.ctx());
-    for (const c of this.group.takeCompletions()) this.answers.set(c.ticket, c.result);
+    this.collect();
     return step;
   }
 
@@ -105,6 +107,13 @@ export class Driver {
     return this.run((ctx) => leaveGroup(this.group, { members }, ctx));
   }
 
+  private collect(): void {
+    for (const c of this.group.takeCompletions()) {
+      this.answers.set(c.ticket, c.result);
+      this.deliveries.push({ ticket: c.ticket, memberId: c.memberId, at: this.now });
+    }
+  }
+
   /** Moves the clock, running the alarm at every deadline on the way, as the shell's alarm does. */
   advance(ms: number): void {
     const target = this.now + ms;
@@ -113,7 +122,7 @@ export class Driver {
       if (next === null || next > target) break;
       this.now = Math.max(this.now, next);
       this.group.onDeadlines(this.now);
-      for (const c of this.group.takeCompletions()) this.answers.set(c.ticket, c.result);
+      this.collect();
     }
     this.now = target;
   }
