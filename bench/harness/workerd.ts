@@ -1,0 +1,103 @@
+/**
+ * Starts a Worker on workerd for the benchmarks: bundles its entry with esbuild (as wrangler would) and
+ * runs it under Miniflare with the Durable Object bindings, vars and compatibility date of its wrangler
+ * config, on a loopback port. One Miniflare instance is one workerd process, so its RSS can be read.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+export interface RunningWorker {
+  url: string;
+  /** Resident set size of this worker's workerd process, in bytes. */
+  rss(): number;
+  dispose(): Promise<void>;
+}
+
+export interface WorkerSpec {
+  /** The wrangler config whose bindings, vars and compatibility settings are used. */
+  config: string;
+  /** The module to bundle (defaults to the config's `main`). */
+  entry?: string;
+  /** Vars overridden for this run (e.g. AUTH_MODE=none). */
+  vars?: Record<string, string>;
+}
+
+async function bundle(entry: string): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    logLevel: "error",
+  });
+  return out.outputFiles[0]!.text;
+}
+
+/** The workerd processes that are children of this Node process (Miniflare spawns workerd directly). */
+function workerdChildren(): Set<number> {
+  const pids = new Set<number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      if (ppid === process.pid && comm.startsWith("workerd")) pids.add(Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : Number.NaN;
+}
+
+export async function startWorker(spec: WorkerSpec): Promise<RunningWorker> {
+  const configPath = resolve(spec.config);
+  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
+  const entry = resolve(spec.entry ?? main ?? "");
+  const script = await bundle(entry);
+  const before = workerdChildren();
+  const bindings = { ...(workerOptions.bindings ?? {}), ...(spec.vars ?? {}) };
+  // No persistence path: storage lives in a temporary directory that dispose() removes.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      ...workerOptions,
+      bindings,
+      modules: [{ type: "ESModule", path: entry, contents: script }],
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const pid = [...workerdChildren()].find((p) => !before.has(p));
+  return {
+    url,
+    rss: () => (pid === undefined ? Number.NaN : rssOf(pid)),
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** The coordinator's settings for the run: no auth (loopback only), no initial rebalance delay. */
+export const COORDINATOR_VARS = { AUTH_MODE: "none", GROUP_INITIAL_REBALANCE_DELAY_MS: "0" };
+
+/** The production Worker plus the bench-only stats route, with COORDINATOR_VARS and `vars` set. */
+export const startCoordinator = (vars: Record<string, string> = {}): Promise<RunningWorker> =>
+  startWorker({
+    config: "wrangler.toml",
+    entry: "bench/harness/coordinator-entry.ts",
+    vars: { ...COORDINATOR_VARS, ...vars },
+  });
