@@ -332,6 +332,10 @@ export class ConsumerGroup extends Group {
   ): void {
     const retarget = this.groupEpoch > this.targetEpoch;
     if (retarget) this.refreshTarget();
+    // The steady heartbeat's path: a settled member with nothing else moving needs no ownership index.
+    const settled = focus ? this.members.get(focus.memberId) : undefined;
+    if (!retarget && !force && settled?.state === "Stable" && settled.memberEpoch === this.targetEpoch)
+      return;
     const owners = this.ownerIndex();
     let released = false;
     if (focus) released = this.reconcileMember(focus.memberId, now, owners, focus.reported);
