@@ -72,3 +72,47 @@ it("keeps an offset recommitted before it expired", async () => {
   expect((await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.offset).toBe(2);
   expect((await stub.stats()).alarmAt).toBe(t1 + RETENTION);
 });
+
+it("keeps a group's offsets while it has members, then expires them all RETENTION after it became Empty", async () => {
+  const g = "retention-members";
+  const stub = env.GROUPS.getByName(g);
+  const joined = await api("POST", `/v1/groups/${g}/heartbeat`, {
+    memberId: "w1",
+    memberEpoch: 0,
+    subscribedTopics: [{ name: "t", partitions: 1 }],
+    ownedPartitions: [],
+  });
+  const { memberEpoch } = joined.body;
+  await api("POST", `/v1/groups/${g}/offsets`, {
+    memberId: "w1",
+    memberEpoch,
+    offsets: [{ topic: "t", partition: 0, offset: 3 }],
+  });
+  const committedAt = (await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.committedAt as number;
+
+  // Past the retention from the commit, with the member still there: nothing expires.
+  await sleepUntil(committedAt + RETENTION);
+  await api("POST", `/v1/groups/${g}/heartbeat`, {
+    memberId: "w1",
+    memberEpoch,
+    ownedPartitions: [{ topic: "t", partitions: [0] }],
+  });
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.offset).toBe(3);
+
+  // The member leaves: the group is Empty from now, and its offsets age from here.
+  const leftAt = Date.now();
+  await api("POST", `/v1/groups/${g}/heartbeat`, { memberId: "w1", memberEpoch: -1 });
+  expect((await api("GET", `/v1/groups/${g}`)).body.state).toBe("Empty");
+  const alarmAt = (await stub.stats()).alarmAt as number;
+  expect(alarmAt).toBeGreaterThanOrEqual(leftAt + RETENTION);
+  expect(alarmAt).toBeLessThanOrEqual(Date.now() + RETENTION);
+
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.offset).toBe(3);
+  await sleepUntil(alarmAt);
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/offsets`)).body.offsets).toEqual([]);
+  expect((await api("GET", `/v1/groups/${g}`)).status).toBe(404);
+  expect((await api("GET", "/v1/groups")).body.groups.map((x: any) => x.groupId)).not.toContain(g);
+});
