@@ -107,11 +107,20 @@ export class HttpTransport {
     }
   }
 
-  async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+  /** The authorization header for a request (a fresh token when `token` is a function). */
+  async headers(): Promise<Record<string, string>> {
     const token = typeof this.#token === "function" ? await this.#token() : this.#token;
-    if (token) headers.authorization = `Bearer ${token}`;
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  /** The injected fetch, unwrapped: for the WebSocket upgrade, which is not JSON. */
+  rawFetch(input: string, init?: RequestInit): Promise<Response> {
+    return this.#fetch(input, init);
+  }
+
+  async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...(await this.headers()) };
+    if (options.body !== undefined) headers["content-type"] = "application/json";
     return this.#fetch(this.url(path, options.query), {
       method,
       headers,

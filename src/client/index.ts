@@ -1,6 +1,15 @@
-/** `cohort/client`: the TypeScript SDK of cohort — admin client, transport and errors. */
+/** `cohort/client`: the TypeScript SDK of cohort — consumer, admin client, transport and errors. */
 
 export { CohortAdmin, type ListGroupsFilter } from "./admin.ts";
+export { CommitStrategies, type CommitStrategy } from "./commit-strategy.ts";
+export {
+  CohortConsumer,
+  type ConsumedRecord,
+  type ConsumerOptions,
+  type RebalanceListener,
+  type RecordSource,
+  type SourceRecord,
+} from "./consumer.ts";
 export { CohortError, type ErrorIssue } from "./errors.ts";
 export {
   type ClientOptions,
@@ -9,4 +18,6 @@ export {
   HttpTransport,
   type RetryPolicy,
 } from "./http.ts";
+export { MemoryLog } from "./memory-log.ts";
+export { describePartitions, type TopicPartition } from "./partitions.ts";
 export type * from "./types.ts";

@@ -1,0 +1,213 @@
+/**
+ * Membership through the classic protocol (API.md §4, Kafka's JoinGroup/SyncGroup): eager rebalancing,
+ * so every member revokes all it owns (committing first) before it rejoins, and the leader computes
+ * the assignment with an assignor from src/assignors. Subscriptions and assignments travel as the JSON
+ * documents of the "consumer" protocol type; partition counts ride in the metadata's userData.
+ */
+
+import type { z } from "@hono/zod-openapi";
+import type { JoinBody, JoinResponse, SyncResponse } from "../api/classic-schemas.ts";
+import { getAssignor } from "../assignors/index.ts";
+import { CohortError } from "./errors.ts";
+import { encodeSegment, type HttpTransport } from "./http.ts";
+import type { CommitFence, Membership, MembershipHost, MembershipOptions } from "./membership.ts";
+import { flatten, group } from "./partitions.ts";
+
+type JoinRequest = z.input<typeof JoinBody>;
+type JoinResult = z.output<typeof JoinResponse>;
+type SyncResult = z.output<typeof SyncResponse>;
+
+export interface ClassicMembershipOptions extends MembershipOptions {
+  assignors: string[];
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs?: number | undefined;
+}
+
+interface Subscription {
+  topics: string[];
+  userData?: string;
+}
+
+export class ClassicProtocolMembership implements Membership {
+  readonly protocol = "classic";
+  memberId: string;
+  epoch = -1;
+  #stopped = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #joining: Promise<void> | undefined;
+  readonly #http: HttpTransport;
+  readonly #host: MembershipHost;
+  readonly #options: ClassicMembershipOptions;
+
+  constructor(http: HttpTransport, host: MembershipHost, options: ClassicMembershipOptions) {
+    this.#http = http;
+    this.#host = host;
+    this.#options = options;
+    this.memberId = options.memberId ?? "";
+    for (const name of options.assignors) {
+      if (!getAssignor(name)) throw new RangeError(`unknown assignor ${name}`);
+    }
+  }
+
+  start(): Promise<void> {
+    return this.#rejoin();
+  }
+
+  commitFence(): CommitFence | null {
+    if (this.epoch < 0 || this.#joining) return null;
+    const fence: CommitFence = { memberId: this.memberId, generationId: this.epoch };
+    if (this.#options.groupInstanceId) fence.groupInstanceId = this.#options.groupInstanceId;
+    return fence;
+  }
+
+  heartbeatNow(): Promise<void> {
+    return this.#heartbeat();
+  }
+
+  async rejoin(reason: CohortError): Promise<void> {
+    if (reason.code === "UNKNOWN_MEMBER_ID" && !this.#options.groupInstanceId) this.memberId = "";
+    await this.#host.lost(reason);
+    await this.#rejoin();
+  }
+
+  async leave(): Promise<void> {
+    this.stop();
+    if (!this.memberId || this.#options.groupInstanceId) return; // A static member stays until its session ends.
+    await this.#http
+      .request("POST", this.#path("classic/leave"), { body: { members: [{ memberId: this.memberId }] } })
+      .catch(() => {});
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  #path(suffix: string): string {
+    return `/v1/groups/${encodeSegment(this.#options.groupId)}/${suffix}`;
+  }
+
+  /** One join at a time: revoke everything (eager), join, sync, reconcile to the new assignment. */
+  #rejoin(): Promise<void> {
+    this.#joining ??= this.#joinAndSync().finally(() => {
+      this.#joining = undefined;
+    });
+    return this.#joining;
+  }
+
+  async #joinAndSync(): Promise<void> {
+    await this.#host.reconcile([]);
+    while (!this.#stopped) {
+      try {
+        const joined = await this.#join();
+        const assignments = joined.leaderId === joined.memberId ? this.#assign(joined) : [];
+        const synced = await this.#http.request<SyncResult>("POST", this.#path("classic/sync"), {
+          body: {
+            memberId: this.memberId,
+            generationId: joined.generationId,
+            groupInstanceId: this.#options.groupInstanceId ?? null,
+            assignments,
+          },
+        });
+        this.epoch = joined.generationId;
+        const assignment = JSON.parse(synced.assignment || "{}") as {
+          partitions?: { topic: string; partitions: number[] }[];
+        };
+        await this.#host.reconcile(flatten(assignment.partitions ?? []));
+        this.#schedule();
+        return;
+      } catch (error) {
+        if (!(error instanceof CohortError)) throw error;
+        if (error.code === "UNKNOWN_MEMBER_ID" && !this.#options.groupInstanceId) this.memberId = "";
+        else if (!error.requiresRejoin && !error.retriable) throw error;
+      }
+    }
+  }
+
+  async #join(): Promise<JoinResult> {
+    const o = this.#options;
+    const partitionCounts = Object.fromEntries(Object.entries(o.topics));
+    const metadata = JSON.stringify({
+      topics: Object.keys(o.topics),
+      userData: JSON.stringify({ partitions: partitionCounts }),
+    });
+    const body = (): JoinRequest => ({
+      memberId: this.memberId,
+      groupInstanceId: o.groupInstanceId ?? null,
+      clientId: o.clientId ?? "cohort-sdk",
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+      protocolType: "consumer",
+      protocols: o.assignors.map((name) => ({ name, metadata })),
+    });
+    try {
+      const joined = await this.#http.request<JoinResult>("POST", this.#path("classic/join"), {
+        body: body(),
+      });
+      this.memberId = joined.memberId;
+      return joined;
+    } catch (error) {
+      // KIP-394: the first join gets its member id in the error and joins again with it.
+      if (!(error instanceof CohortError) || error.code !== "MEMBER_ID_REQUIRED" || !error.memberId)
+        throw error;
+      this.memberId = error.memberId;
+      const joined = await this.#http.request<JoinResult>("POST", this.#path("classic/join"), {
+        body: body(),
+      });
+      this.memberId = joined.memberId;
+      return joined;
+    }
+  }
+
+  /** The leader's work: run the chosen assignor over every member's subscription. */
+  #assign(joined: JoinResult): { memberId: string; assignment: string }[] {
+    const assignor = getAssignor(joined.protocolName ?? "")!;
+    const topics = new Map<string, number>();
+    const members = joined.members.map((m) => {
+      const subscription = JSON.parse(m.metadata) as Subscription;
+      const counts = (JSON.parse(subscription.userData ?? "{}") as { partitions?: Record<string, number> })
+        .partitions;
+      for (const [topic, count] of Object.entries(counts ?? {}))
+        topics.set(topic, Math.max(count, topics.get(topic) ?? 0));
+      return { memberId: m.memberId, instanceId: m.groupInstanceId ?? null, topics: subscription.topics };
+    });
+    const result = assignor.assign({ members, topics });
+    return members.map(({ memberId }) => {
+      const byTopic = result.get(memberId) ?? new Map<string, number[]>();
+      const partitions = [...byTopic].flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+      return { memberId, assignment: JSON.stringify({ partitions: group(partitions) }) };
+    });
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (this.#stopped || this.#joining || this.epoch < 0) return;
+    try {
+      await this.#http.request("POST", this.#path("classic/heartbeat"), {
+        body: {
+          memberId: this.memberId,
+          generationId: this.epoch,
+          groupInstanceId: this.#options.groupInstanceId ?? null,
+        },
+      });
+      this.#schedule();
+    } catch (error) {
+      if (!(error instanceof CohortError)) return this.#host.fatal(error);
+      if (error.code === "REBALANCE_IN_PROGRESS") {
+        await this.#rejoin().catch((e) => this.#host.fatal(e));
+      } else if (error.requiresRejoin) {
+        await this.rejoin(error).catch((e) => this.#host.fatal(e));
+      } else if (error.retriable) {
+        this.#schedule();
+      } else {
+        this.#host.fatal(error);
+      }
+    }
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    const interval = this.#options.heartbeatIntervalMs ?? Math.floor(this.#options.sessionTimeoutMs / 3);
+    this.#timer = setTimeout(() => void this.#heartbeat(), interval);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Membership through the KIP-848 consumer protocol (API.md §5): one heartbeat call joins, reports the
+ * owned partitions and receives the assignment. Heartbeats are serialized (one in flight, so epochs
+ * stay ordered); a change of assignment is reconciled by the consumer and acknowledged by an immediate
+ * heartbeat. The watch WebSocket, where available, makes a pushed change trigger that heartbeat at once
+ * instead of at the next interval.
+ */
+
+import type { z } from "@hono/zod-openapi";
+import type { HeartbeatBody, HeartbeatResponse } from "../api/consumer-schemas.ts";
+import { CohortError } from "./errors.ts";
+import { encodeSegment, type HttpTransport } from "./http.ts";
+import type { CommitFence, Membership, MembershipHost, MembershipOptions } from "./membership.ts";
+import { flatten, group, keyOf, type TopicPartition } from "./partitions.ts";
+import { openWatch, type WatchSocket } from "./watch-socket.ts";
+
+export type HeartbeatRequest = z.input<typeof HeartbeatBody>;
+export type HeartbeatResult = z.output<typeof HeartbeatResponse>;
+
+export interface ConsumerMembershipOptions extends MembershipOptions {
+  /** Server-side assignor name (default: the coordinator's, `uniform`). */
+  serverAssignor?: string | undefined;
+  /** Open the watch WebSocket where the runtime can (default true). */
+  watch?: boolean | undefined;
+}
+
+const LEAVE_EPOCH = -1;
+const STATIC_LEAVE_EPOCH = -2;
+
+const sameSet = (a: TopicPartition[], b: TopicPartition[]) =>
+  a.length === b.length && a.every((tp, i) => keyOf(tp) === keyOf(b[i]!));
+
+export class ConsumerProtocolMembership implements Membership {
+  readonly protocol = "consumer";
+  memberId: string;
+  epoch = 0;
+  #intervalMs = 5_000;
+  #queue: Promise<void> = Promise.resolve();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #socket: WatchSocket | null = null;
+  #socketOpening = false;
+  #reconcilingKey: string | undefined;
+  /** The latest reconciliation and its acknowledgement. */
+  reconciled: Promise<void> = Promise.resolve();
+  #stopped = false;
+  readonly #http: HttpTransport;
+  readonly #host: MembershipHost;
+  readonly #options: ConsumerMembershipOptions;
+
+  constructor(http: HttpTransport, host: MembershipHost, options: ConsumerMembershipOptions) {
+    this.#http = http;
+    this.#host = host;
+    this.#options = options;
+    // KIP-848: the client names itself, so a lost join response cannot leave a ghost member behind.
+    this.memberId = options.memberId ?? crypto.randomUUID();
+  }
+
+  async start(): Promise<void> {
+    await this.heartbeatNow();
+    await this.reconciled;
+    if (this.#stopped) return;
+    if (this.epoch <= 0)
+      throw new CohortError({ code: "NOT_JOINED", kafkaCode: null, status: 0, message: "join failed" });
+  }
+
+  commitFence(): CommitFence | null {
+    if (this.epoch <= 0) return null;
+    const fence: CommitFence = { memberId: this.memberId, memberEpoch: this.epoch };
+    if (this.#options.groupInstanceId) fence.groupInstanceId = this.#options.groupInstanceId;
+    return fence;
+  }
+
+  /** Queues a heartbeat after any in flight; resolves when it (and the reconciliation it caused) is done. */
+  heartbeatNow(): Promise<void> {
+    const next = this.#queue.then(() => this.#beat());
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async rejoin(reason: CohortError): Promise<void> {
+    if (this.epoch === 0) return;
+    await this.#fenced(reason);
+    await this.heartbeatNow();
+  }
+
+  async leave(): Promise<void> {
+    const epoch = this.#options.groupInstanceId ? STATIC_LEAVE_EPOCH : LEAVE_EPOCH;
+    await this.#queue;
+    this.#halt();
+    if (this.epoch <= 0) return;
+    await this.#http
+      .request("POST", this.#path("heartbeat"), { body: { memberId: this.memberId, memberEpoch: epoch } })
+      .catch(() => {}); // Leaving is best effort: the session timeout removes the member anyway.
+    this.epoch = 0;
+  }
+
+  stop(): void {
+    this.#halt();
+  }
+
+  #halt(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#socket?.close();
+    this.#socket = null;
+  }
+
+  #path(suffix: string): string {
+    return `/v1/groups/${encodeSegment(this.#options.groupId)}/${suffix}`;
+  }
+
+  /**
+   * One heartbeat. A changed assignment is reconciled in the background — heartbeats go on meanwhile,
+   * so a long revocation does not cost the session — and acknowledged by a heartbeat when done.
+   */
+  async #beat(): Promise<void> {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    const reported = this.#host.owned();
+    let result: HeartbeatResult;
+    try {
+      result = await this.#http.request<HeartbeatResult>("POST", this.#path("heartbeat"), {
+        body: this.#request(reported),
+      });
+    } catch (error) {
+      await this.#onError(error);
+      return;
+    }
+    if (this.#stopped) return;
+    this.memberId = result.memberId;
+    this.epoch = result.memberEpoch;
+    this.#intervalMs = result.heartbeatIntervalMs;
+    this.#schedule();
+    this.#ensureWatch();
+    const target = flatten(result.assignment.partitions);
+    const targetKey = target.map(keyOf).join(" ");
+    if (sameSet(target, reported) || targetKey === this.#reconcilingKey) return;
+    this.#reconcilingKey = targetKey;
+    this.reconciled = this.#host.reconcile(target).then(() => {
+      if (this.#reconcilingKey === targetKey) this.#reconcilingKey = undefined;
+      // Acknowledge at once: the coordinator hands revoked partitions on only after this.
+      if (!sameSet(this.#host.owned(), reported)) return this.heartbeatNow();
+    });
+    this.reconciled.catch((error) => this.#host.fatal(error));
+  }
+
+  #request(owned: TopicPartition[]): HeartbeatRequest {
+    const o = this.#options;
+    return {
+      memberId: this.memberId,
+      memberEpoch: this.epoch,
+      groupInstanceId: o.groupInstanceId ?? null,
+      clientId: o.clientId,
+      rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+      subscribedTopics: Object.entries(o.topics).map(([name, partitions]) => ({ name, partitions })),
+      serverAssignor: o.serverAssignor ?? null,
+      ownedPartitions: group(owned),
+    };
+  }
+
+  async #onError(error: unknown): Promise<void> {
+    if (!(error instanceof CohortError)) return this.#host.fatal(error);
+    if (error.code === "UNKNOWN_MEMBER_ID" || error.code === "FENCED_MEMBER_EPOCH") {
+      await this.#fenced(error);
+      this.#soon(0);
+    } else if (error.code === "UNRELEASED_INSTANCE_ID") {
+      // The previous holder of the static id is still alive until its session expires: try again later.
+      this.#soon(this.#intervalMs);
+    } else if (error.retriable) {
+      // The transport retried already; the next scheduled heartbeat tries again.
+      this.#schedule();
+    } else {
+      this.#host.fatal(error);
+    }
+  }
+
+  /** Fenced or unknown: partitions are lost, the member rejoins with epoch 0 and the same id. */
+  async #fenced(error: CohortError): Promise<void> {
+    this.epoch = 0;
+    this.#socket?.close();
+    this.#socket = null;
+    await this.#host.lost(error);
+  }
+
+  #schedule(): void {
+    this.#soon(this.#intervalMs);
+  }
+
+  #soon(ms: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.heartbeatNow().catch(() => {});
+    }, ms);
+  }
+
+  #ensureWatch(): void {
+    if (this.#options.watch === false || this.#socket || this.#socketOpening || this.epoch <= 0) return;
+    this.#socketOpening = true;
+    const path = this.#path(`members/${encodeSegment(this.memberId)}/watch`);
+    openWatch(this.#http, path, {
+      onMessage: (message) => {
+        const push = message as {
+          type?: string;
+          memberEpoch?: number;
+          assignment?: HeartbeatResult["assignment"];
+        };
+        if (push.type !== "assignment" || !push.assignment) return;
+        const target = flatten(push.assignment.partitions);
+        if (push.memberEpoch !== this.epoch || !sameSet(target, this.#host.owned())) {
+          this.heartbeatNow().catch(() => {});
+        }
+      },
+      onClose: () => {
+        this.#socket = null;
+      },
+    })
+      .then((socket) => {
+        if (this.#stopped) socket?.close();
+        else this.#socket = socket;
+      })
+      .finally(() => {
+        this.#socketOpening = false;
+      });
+  }
+}
