@@ -36,10 +36,10 @@ export const uniformAssignor: Assignor = { name: "uniform", assign: assignUnifor
  * `sticky` and `cooperative-sticky` (KIP-429): the balanced-sticky engine with members in Kafka
  * member order, so the result does not depend on the order the group lists them in.
  *
- * The cooperative variant withholds every partition whose owner changes: it is left out of the
- * new owner's assignment this round, the old owner revokes it, and it is handed over in the
- * follow-up round (when nobody reports owning it any more). A partition whose owner left the group
- * has no current owner and moves at once.
+ * The cooperative variant withholds every partition that changes owner, as Kafka does: one the new
+ * owner does not report but another member does (even for a topic it no longer subscribes to, or
+ * a duplicate report) is left out this round; its reporters revoke it and it is handed over in the
+ * follow-up round. A partition nobody present reports (its owner left) moves at once.
  */
 export function assignSticky(group: GroupSpec): Assignment {
   const model = buildGroupModel(group, "kafka");
@@ -49,9 +49,23 @@ export function assignSticky(group: GroupSpec): Assignment {
 export function assignCooperativeSticky(group: GroupSpec): Assignment {
   const model = buildGroupModel(group, "kafka");
   const owner = assignBalancedSticky(model);
-  const { claimedBy } = model;
+  const reportedByOwner = new Uint8Array(owner.length);
+  const reportedByOther = new Uint8Array(owner.length);
+  model.members.forEach((member, m) => {
+    for (const [topic, partitions] of Object.entries(member.owned ?? {})) {
+      const t = model.topicIndex.get(topic);
+      if (t === undefined || !Array.isArray(partitions)) continue;
+      const start = model.topicStart[t]!;
+      const count = model.topicStart[t + 1]! - start;
+      for (const p of partitions) {
+        if (!Number.isInteger(p) || p < 0 || p >= count) continue;
+        if (owner[start + p] === m) reportedByOwner[start + p] = 1;
+        else reportedByOther[start + p] = 1;
+      }
+    }
+  });
   for (let g = 0; g < owner.length; g++) {
-    if (claimedBy[g] !== -1 && claimedBy[g] !== owner[g]) owner[g] = -1;
+    if (reportedByOther[g] === 1 && reportedByOwner[g] === 0) owner[g] = -1;
   }
   return toAssignment(model, owner);
 }

@@ -12,6 +12,7 @@ export interface GroupModel {
   /** Members in processing order; member index = position. */
   readonly members: readonly MemberSpec[];
   readonly topicNames: readonly string[];
+  readonly topicIndex: ReadonlyMap<string, number>;
   /** First global partition index of each topic; `topicStart[topicNames.length]` is the partition total. */
   readonly topicStart: Int32Array;
   readonly partitionTotal: number;
@@ -116,6 +117,7 @@ export function buildGroupModel(spec: GroupSpec, order: MemberOrder): GroupModel
   return {
     members,
     topicNames,
+    topicIndex,
     topicStart,
     partitionTotal,
     subscriptionOf,

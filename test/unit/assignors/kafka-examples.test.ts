@@ -165,6 +165,15 @@ describe("cooperative-sticky", () => {
     expect(second).toEqual({ C0: ["t0p0", "t0p1"], C1: ["t0p2", "t0p3"] });
   });
 
+  it("withholds a partition its reporter no longer subscribes to until it is revoked", () => {
+    const members = [
+      { memberId: "C0", topics: ["t1"], owned: { t0: [0] } },
+      { memberId: "C1", topics: ["t0"] },
+    ];
+    expect(run("cooperative-sticky", members, { t0: 1, t1: 1 })).toEqual({ C0: ["t1p0"], C1: [] });
+    expect(run("sticky", members, { t0: 1, t1: 1 })).toEqual({ C0: ["t1p0"], C1: ["t0p0"] });
+  });
+
   it("partitions of a member that left move at once", () => {
     const result = run(
       "cooperative-sticky",
