@@ -7,13 +7,20 @@
  */
 import { parseArgs } from "node:util";
 import { commitFigures } from "./figures/commits";
+import { heartbeatFigures } from "./figures/heartbeat";
+import { rebalanceFigures } from "./figures/rebalance";
 import { Http } from "./harness/load";
 import { type Bench, Report } from "./harness/report";
 import { COORDINATOR_VARS, startCoordinator, startWorker } from "./harness/workerd";
 
 type Figure = (bench: Bench) => Promise<void>;
+/** Plain polling waits whole heartbeat intervals; a short one keeps the run bounded (BENCHMARKS.md). */
+const HEARTBEAT_INTERVAL_MS = 1000;
+
 const FIGURES: Record<string, Figure> = {
   commits: commitFigures,
+  heartbeat: heartbeatFigures,
+  rebalance: (bench) => rebalanceFigures(bench, HEARTBEAT_INTERVAL_MS),
 };
 
 async function main(): Promise<void> {
@@ -27,7 +34,9 @@ async function main(): Promise<void> {
   const selected = values.only ? values.only.split(",") : Object.keys(FIGURES);
   const report = new Report();
   const floorWorker = await startWorker({ config: "bench/floor/wrangler.toml" });
-  const coordinator = await startCoordinator();
+  const coordinator = await startCoordinator({
+    CONSUMER_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS),
+  });
   const bench: Bench = {
     coordinator: { url: coordinator.url, http: new Http(coordinator.url), rss: coordinator.rss },
     floor: { url: floorWorker.url, http: new Http(floorWorker.url) },
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
   }
   report.print();
   report.write("bench/results/latest.json", {
-    coordinatorVars: COORDINATOR_VARS,
+    coordinatorVars: { ...COORDINATOR_VARS, CONSUMER_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS) },
     rounds: bench.rounds,
     durationMs: bench.durationMs,
     figures: selected,
