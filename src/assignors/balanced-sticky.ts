@@ -120,24 +120,30 @@ function assignHeterogeneous(model: GroupModel): Int32Array {
     }
   }
 
-  // One ascending scan per topic suffices: the minimum only rises and donors only shrink, but a
-  // move in one topic can enable one in another, so repeat until a full pass moves nothing.
+  // Per topic, first move partitions that were just handed out (moving them revokes nothing), then
+  // owned ones. One scan of each kind suffices: the minimum only rises and donors only shrink. A move
+  // in one topic can enable one in another, so repeat until a full pass moves nothing.
+  const { claimedBy } = model;
   for (let moved = true; moved; ) {
     moved = false;
     for (const t of order) {
+      const start = topicStart[t]!;
+      const end = topicStart[t + 1]!;
       const subs = subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!);
-      if (!canMoveWithin(topicStart[t]!, topicStart[t + 1]!, subs, owner, load)) continue;
+      if (!canMoveWithin(start, end, subs, owner, load)) continue;
       heap.reset(subs);
-      for (let g = topicStart[t]!; g < topicStart[t + 1]!; g++) {
-        const from = owner[g]!;
-        const to = heap.top();
-        if (load[from]! - load[to]! < 2) continue;
-        owner[g] = to;
-        load[from]!--;
-        load[to]!++;
-        heap.topIncreased();
-        heap.decreased(from);
-        moved = true;
+      for (const freshOnly of [true, false]) {
+        for (let g = start; g < end; g++) {
+          const from = owner[g]!;
+          const to = heap.top();
+          if (load[from]! - load[to]! < 2 || (freshOnly && claimedBy[g] === from)) continue;
+          owner[g] = to;
+          load[from]!--;
+          load[to]!++;
+          heap.topIncreased();
+          heap.decreased(from);
+          moved = true;
+        }
       }
     }
   }

@@ -161,8 +161,12 @@ describe.each(["uniform", "sticky", "cooperative-sticky", "range"])("%s at a fix
   });
 });
 
-/** Observed at most 4 over 1,900 random groups (heterogeneous groups with messy ownership); not a proven bound. */
-const MAX_COOPERATIVE_ROUNDS = 6;
+/**
+ * Heterogeneous groups can need more than one follow-up round. Over 3,000 random groups: complete
+ * after 1 round 50%, 2: 37%, 3: 9%, 4: 4%, 5: 0.7%, never more; the tail shrinks ~5x per round, so
+ * 12 is far beyond anything a run can draw. Not a proven bound.
+ */
+const MAX_COOPERATIVE_ROUNDS = 12;
 
 function isComplete(group: GroupSpec, members: readonly MemberSpec[]): boolean {
   let owned = 0;
