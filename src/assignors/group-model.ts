@@ -20,7 +20,7 @@ export interface GroupModel {
   readonly subscriptionOf: Int32Array;
   /** Sorted topic indexes of each subscription id. */
   readonly subscriptionTopics: readonly Int32Array[];
-  /** True when every member has the same topic set. */
+  /** True when every member has the same set of topics with partitions. */
   readonly homogeneous: boolean;
   /** Member that validly claims each partition (first claimant in member order wins), or -1. */
   readonly claimedBy: Int32Array;
