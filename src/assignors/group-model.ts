@@ -155,14 +155,17 @@ function claimOwnedPartitions(
       for (const t of subscriptionTopics[sub]!) subscribed[t] = 1;
       flags[sub] = subscribed;
     }
-    for (const name of Object.keys(owned)) {
+    // for-in and an int check instead of Object.keys and Number.isInteger: this runs for every
+    // owned partition of every member, and the allocation-free forms are measurably faster.
+    for (const name in owned) {
       const t = topicIndex.get(name);
       const list = owned[name];
       if (t === undefined || subscribed[t] === 0 || !Array.isArray(list)) continue;
       const start = topicStart[t]!;
       const count = topicStart[t + 1]! - start;
-      for (const p of list) {
-        if (!Number.isInteger(p) || p < 0 || p >= count || claimedBy[start + p] !== -1) continue;
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i]!;
+        if ((p | 0) !== p || p < 0 || p >= count || claimedBy[start + p] !== -1) continue;
         claimedBy[start + p] = m;
         claimCount[m]!++;
       }
