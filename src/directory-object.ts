@@ -5,7 +5,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import type { GroupSummary, GroupType } from "./core/group";
+import type { GroupSummary, GroupType } from "./core/group.ts";
 
 export interface DirectoryFilter {
   states?: string[] | undefined;

@@ -6,8 +6,8 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { ClassicGroup } from "./core/classic/classic-group";
-import { classicGroupOf, joinGroup } from "./core/classic/classic-join";
+import { ClassicGroup } from "./core/classic/classic-group.ts";
+import { classicGroupOf, joinGroup } from "./core/classic/classic-join.ts";
 import type {
   ClassicContext,
   HeartbeatRequest as ClassicHeartbeatRequest,
@@ -17,18 +17,18 @@ import type {
   Step,
   SyncRequest,
   SyncResponse,
-} from "./core/classic/classic-protocol";
-import { heartbeat, leaveGroup, syncGroup } from "./core/classic/classic-sync";
-import { type Config, readConfig } from "./core/config";
-import { ConsumerGroup } from "./core/consumer/consumer-group";
+} from "./core/classic/classic-protocol.ts";
+import { heartbeat, leaveGroup, syncGroup } from "./core/classic/classic-sync.ts";
+import { type Config, readConfig } from "./core/config.ts";
+import { ConsumerGroup } from "./core/consumer/consumer-group.ts";
 import {
   consumerHeartbeat,
   type HeartbeatRequest,
   type HeartbeatResponse,
-} from "./core/consumer/consumer-heartbeat";
-import { toList } from "./core/consumer/partitions";
-import { errorBody, fail, ok, type Result } from "./core/errors";
-import type { Group, GroupDescription } from "./core/group";
+} from "./core/consumer/consumer-heartbeat.ts";
+import { toList } from "./core/consumer/partitions.ts";
+import { errorBody, fail, ok, type Result } from "./core/errors.ts";
+import type { Group, GroupDescription } from "./core/group.ts";
 import {
   type CommitRequest,
   checkOffsetDelete,
@@ -43,17 +43,17 @@ import {
   type ResetChange,
   type ResetRequest,
   toView,
-} from "./core/offsets";
-import { restoreGroup } from "./core/restore";
-import { directory } from "./directory-object";
+} from "./core/offsets.ts";
+import { restoreGroup } from "./core/restore.ts";
+import { directory } from "./directory-object.ts";
 import {
   assignmentPush,
   heartbeatReply,
   parseHeartbeatMessage,
   parseWatchPath,
   type WatchAttachment,
-} from "./http/socket-messages";
-import { GroupStore } from "./storage/group-store";
+} from "./http/socket-messages.ts";
+import { GroupStore } from "./storage/group-store.ts";
 
 export class GroupObject extends DurableObject<Env> {
   private readonly store: GroupStore;

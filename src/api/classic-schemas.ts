@@ -4,7 +4,7 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { Generation, InstanceId, MemberId } from "./schemas";
+import { Generation, InstanceId, MemberId } from "./schemas.ts";
 
 const TimeoutMs = z
   .number()

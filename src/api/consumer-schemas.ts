@@ -4,7 +4,7 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { GroupParams, InstanceId, MemberId, Topic, TopicPartitions } from "./schemas";
+import { GroupParams, InstanceId, MemberId, Topic, TopicPartitions } from "./schemas.ts";
 
 /** Upper bounds that keep one request's assignment work bounded (the API leaves them to cohort). */
 export const MAX_TOPIC_PARTITIONS = 100_000;

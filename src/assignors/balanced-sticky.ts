@@ -10,10 +10,10 @@
  * member to a subscriber with at least two fewer until no such move exists — Kafka's sticky
  * balance criterion. Every move lowers the sum of squared loads, so the loop terminates.
  */
-import { buildGroupModel, type GroupModel, toAssignment } from "./group-model";
-import { MemberHeap } from "./member-heap";
-import { QuotaFill } from "./quota-fill";
-import type { Assignment, Assignor, GroupSpec } from "./types";
+import { buildGroupModel, type GroupModel, toAssignment } from "./group-model.ts";
+import { MemberHeap } from "./member-heap.ts";
+import { QuotaFill } from "./quota-fill.ts";
+import type { Assignment, Assignor, GroupSpec } from "./types.ts";
 
 /** Returns partition -> member (-1 for partitions nobody subscribes to). */
 function assignBalancedSticky(model: GroupModel): Int32Array {

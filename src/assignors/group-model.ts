@@ -3,7 +3,7 @@
  * typed arrays instead of string-keyed maps. Topics are sorted by name and every partition gets
  * a global index (`topicStart[t] + p`), so "all partitions in topic order" is just 0..P-1.
  */
-import type { Assignment, GroupSpec, MemberSpec } from "./types";
+import type { Assignment, GroupSpec, MemberSpec } from "./types.ts";
 
 /** "input" keeps the spec's order (fastest); "kafka" sorts static members first by instanceId, then by memberId. */
 export type MemberOrder = "input" | "kafka";

@@ -1,9 +1,9 @@
 /** The assignor registry: cohort's coordinator and client SDK look assignors up by protocol name. */
-import { cooperativeStickyAssignor, stickyAssignor, uniformAssignor } from "./balanced-sticky";
-import { rangeAssignor, roundRobinAssignor } from "./range-roundrobin";
-import type { Assignor } from "./types";
+import { cooperativeStickyAssignor, stickyAssignor, uniformAssignor } from "./balanced-sticky.ts";
+import { rangeAssignor, roundRobinAssignor } from "./range-roundrobin.ts";
+import type { Assignor } from "./types.ts";
 
-export type { Assignment, Assignor, GroupSpec, MemberSpec } from "./types";
+export type { Assignment, Assignor, GroupSpec, MemberSpec } from "./types.ts";
 
 const ASSIGNORS: ReadonlyMap<string, Assignor> = new Map(
   [uniformAssignor, rangeAssignor, roundRobinAssignor, stickyAssignor, cooperativeStickyAssignor].map((a) => [

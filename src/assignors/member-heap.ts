@@ -8,10 +8,10 @@ export class MemberHeap {
   private readonly position: Int32Array;
   private size = 0;
 
-  constructor(
-    private readonly load: Int32Array,
-    memberCount: number,
-  ) {
+  private readonly load: Int32Array;
+
+  constructor(load: Int32Array, memberCount: number) {
+    this.load = load;
     this.heap = new Int32Array(memberCount);
     this.position = new Int32Array(memberCount);
   }

@@ -3,9 +3,9 @@
  * (static members first by instanceId, then by memberId), so the result does not depend on the
  * order the group lists them in.
  */
-import { buildGroupModel, toAssignment } from "./group-model";
-import { QuotaFill } from "./quota-fill";
-import type { Assignment, Assignor, GroupSpec } from "./types";
+import { buildGroupModel, toAssignment } from "./group-model.ts";
+import { QuotaFill } from "./quota-fill.ts";
+import type { Assignment, Assignor, GroupSpec } from "./types.ts";
 
 /**
  * `range`: per topic, the subscribers in Kafka member order get contiguous runs of partitions;

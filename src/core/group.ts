@@ -5,7 +5,7 @@
  * protocols implement it, as Kafka's `ClassicGroup` and `ConsumerGroup` implement `Group`.
  */
 
-import type { CohortError } from "./errors";
+import type { CohortError } from "./errors.ts";
 
 export type GroupType = "classic" | "consumer";
 
@@ -70,10 +70,10 @@ export abstract class Group {
   private dirtyGroup = false;
   private readonly dirtyMembers = new Set<string>();
 
-  protected constructor(
-    readonly groupId: string,
-    emptySince: number | null,
-  ) {
+  readonly groupId: string;
+
+  protected constructor(groupId: string, emptySince: number | null) {
+    this.groupId = groupId;
     this.emptySince = emptySince;
   }
 

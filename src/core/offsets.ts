@@ -4,9 +4,9 @@
  * reads rows, calls these, and writes what they return.
  */
 
-import type { Config } from "./config";
-import { type CohortError, fail, ok, type Result } from "./errors";
-import { type CommitAuth, type Group, partitionKey } from "./group";
+import type { Config } from "./config.ts";
+import { type CohortError, fail, ok, type Result } from "./errors.ts";
+import { type CommitAuth, type Group, partitionKey } from "./group.ts";
 
 export interface OffsetRow {
   topic: string;

@@ -3,9 +3,9 @@
  * persisted: restored members get a fresh session from `now`, as Kafka does after a coordinator moves.
  */
 
-import { ClassicGroup, type ClassicMember, type ClassicRecord } from "./classic/classic-group";
-import { ConsumerGroup, type ConsumerMember, type ConsumerRecord } from "./consumer/consumer-group";
-import type { Group, GroupRecord } from "./group";
+import { ClassicGroup, type ClassicMember, type ClassicRecord } from "./classic/classic-group.ts";
+import { ConsumerGroup, type ConsumerMember, type ConsumerRecord } from "./consumer/consumer-group.ts";
+import type { Group, GroupRecord } from "./group.ts";
 
 export function restoreGroup(record: GroupRecord, members: unknown[], now: number): Group {
   switch (record.type) {

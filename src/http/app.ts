@@ -5,14 +5,14 @@
 
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { type Config, readConfig } from "../core/config";
-import { authenticate } from "./auth";
-import { newApp } from "./openapi";
-import { errorOf, errorResponse } from "./respond";
-import { classicRoutes } from "./routes/classic";
-import { consumerRoutes } from "./routes/consumer";
-import { groupRoutes } from "./routes/groups";
-import { offsetRoutes } from "./routes/offsets";
+import { type Config, readConfig } from "../core/config.ts";
+import { authenticate } from "./auth.ts";
+import { newApp } from "./openapi.ts";
+import { errorOf, errorResponse } from "./respond.ts";
+import { classicRoutes } from "./routes/classic.ts";
+import { consumerRoutes } from "./routes/consumer.ts";
+import { groupRoutes } from "./routes/groups.ts";
+import { offsetRoutes } from "./routes/offsets.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -6,8 +6,8 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { verify } from "hono/jwt";
-import type { Config } from "../core/config";
-import { errorOf, errorResponse } from "./respond";
+import type { Config } from "../core/config.ts";
+import { errorOf, errorResponse } from "./respond.ts";
 
 export type Scope = "consume" | "describe" | "admin";
 

@@ -4,9 +4,9 @@
  */
 
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
-import { ErrorResponse } from "../api/schemas";
-import type { AppEnv } from "./auth";
-import { errorOf, errorResponse } from "./respond";
+import { ErrorResponse } from "../api/schemas.ts";
+import type { AppEnv } from "./auth.ts";
+import { errorOf, errorResponse } from "./respond.ts";
 
 /** A Hono app (or sub-app) whose zod validation failures answer 400 with the problems listed. */
 export function newApp(): OpenAPIHono<AppEnv> {

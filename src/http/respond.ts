@@ -3,7 +3,7 @@
  */
 
 import type { Context, TypedResponse } from "hono";
-import { type CohortError, ERRORS, type ErrorCode, errorBody, type Result } from "../core/errors";
+import { type CohortError, ERRORS, type ErrorCode, errorBody, type Result } from "../core/errors.ts";
 
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 1;

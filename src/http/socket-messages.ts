@@ -3,10 +3,10 @@
  * body) and assignment pushes out. Validated with the same schemas as the HTTP heartbeat.
  */
 
-import { HeartbeatMessage } from "../api/consumer-schemas";
-import type { AssignmentNotice } from "../core/consumer/consumer-group";
-import type { HeartbeatRequest, HeartbeatResponse } from "../core/consumer/consumer-heartbeat";
-import { errorBody, fail, ok, type Result } from "../core/errors";
+import { HeartbeatMessage } from "../api/consumer-schemas.ts";
+import type { AssignmentNotice } from "../core/consumer/consumer-group.ts";
+import type { HeartbeatRequest, HeartbeatResponse } from "../core/consumer/consumer-heartbeat.ts";
+import { errorBody, fail, ok, type Result } from "../core/errors.ts";
 
 /** What the Durable Object keeps on each accepted socket (survives hibernation). */
 export interface WatchAttachment {

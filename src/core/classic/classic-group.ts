@@ -7,7 +7,7 @@
  * and when sessions expire is in memory only: a heartbeat changes no persisted row.
  */
 
-import type { CohortError, Result } from "../errors";
+import type { CohortError, Result } from "../errors.ts";
 import {
   type CommitAuth,
   Group,
@@ -16,12 +16,12 @@ import {
   type MemberDescription,
   partitionKey,
   type TopicPartitions,
-} from "../group";
-import type { Completion, JoinRequest, JoinResponse, SyncResponse } from "./classic-protocol";
-import { classicDeadlines, onClassicDeadlines } from "./classic-rebalance";
-import { assertTransition, type ClassicState } from "./classic-states";
+} from "../group.ts";
+import type { Completion, JoinRequest, JoinResponse, SyncResponse } from "./classic-protocol.ts";
+import { classicDeadlines, onClassicDeadlines } from "./classic-rebalance.ts";
+import { assertTransition, type ClassicState } from "./classic-states.ts";
 
-export type { ClassicState } from "./classic-states";
+export type { ClassicState } from "./classic-states.ts";
 
 /** A member: what it joined with, plus what the coordinator derived for it. */
 export interface ClassicMember extends JoinRequest {

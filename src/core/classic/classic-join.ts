@@ -4,9 +4,9 @@
  * group parks; the group answers it later through a completion.
  */
 
-import { type CohortError, fail, type Result } from "../errors";
-import type { Group } from "../group";
-import { ClassicGroup, type ClassicMember } from "./classic-group";
+import { type CohortError, fail, type Result } from "../errors.ts";
+import type { Group } from "../group.ts";
+import { ClassicGroup, type ClassicMember } from "./classic-group.ts";
 import {
   type ClassicContext,
   type JoinRequest,
@@ -14,7 +14,7 @@ import {
   readSubscription,
   type Step,
   sameProtocols,
-} from "./classic-protocol";
+} from "./classic-protocol.ts";
 import {
   commonProtocols,
   joinResponse,
@@ -23,7 +23,7 @@ import {
   rebalanceOrCompleteJoin,
   refreshSubscription,
   selectProtocol,
-} from "./classic-rebalance";
+} from "./classic-rebalance.ts";
 
 const reply = <T>(result: Result<T>): Step<T> => ({ kind: "reply", result });
 const error = <T>(code: CohortError["code"], message: string, extra?: Record<string, unknown>): Step<T> =>

@@ -5,9 +5,9 @@
  * who subscribes to and owns what. Other protocol types stay opaque strings.
  */
 
-import type { Config } from "../config";
-import type { Result } from "../errors";
-import type { TopicPartitions } from "../group";
+import type { Config } from "../config.ts";
+import type { Result } from "../errors.ts";
+import type { TopicPartitions } from "../group.ts";
 
 export interface ClassicProtocol {
   name: string;

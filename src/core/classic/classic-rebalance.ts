@@ -5,10 +5,10 @@
  * in-memory deadlines (sessions, join phase, pending syncs, issued member ids) the alarm brings due.
  */
 
-import type { CohortError } from "../errors";
-import type { ClassicGroup, ClassicMember } from "./classic-group";
-import { type JoinResponse, readSubscription } from "./classic-protocol";
-import { canRebalance } from "./classic-states";
+import type { CohortError } from "../errors.ts";
+import type { ClassicGroup, ClassicMember } from "./classic-group.ts";
+import { type JoinResponse, readSubscription } from "./classic-protocol.ts";
+import { canRebalance } from "./classic-states.ts";
 
 /** Protocols every member (except `exclude`, which is rejoining) supports, in the order of `names`. */
 export function commonProtocols(group: ClassicGroup, names: readonly string[], exclude?: string): string[] {

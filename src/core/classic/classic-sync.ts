@@ -4,10 +4,10 @@
  * session in memory (no row is written); leaves remove members by id or instance id, in batches.
  */
 
-import { type CohortError, fail, type Result } from "../errors";
-import type { TopicPartitions } from "../group";
-import type { ClassicGroup } from "./classic-group";
-import { checkMember, settle } from "./classic-join";
+import { type CohortError, fail, type Result } from "../errors.ts";
+import type { TopicPartitions } from "../group.ts";
+import type { ClassicGroup } from "./classic-group.ts";
+import { checkMember, settle } from "./classic-join.ts";
 import {
   type ClassicContext,
   type HeartbeatRequest,
@@ -16,8 +16,8 @@ import {
   type Step,
   type SyncRequest,
   type SyncResponse,
-} from "./classic-protocol";
-import { maybeCompleteJoinPhase, removeMemberAndRebalance } from "./classic-rebalance";
+} from "./classic-protocol.ts";
+import { maybeCompleteJoinPhase, removeMemberAndRebalance } from "./classic-rebalance.ts";
 
 const reply = <T>(result: Result<T>): Step<T> => ({ kind: "reply", result });
 

@@ -9,7 +9,7 @@
  * deadlines live in memory only: a heartbeat in a steady group changes nothing persisted.
  */
 
-import type { CohortError } from "../errors";
+import type { CohortError } from "../errors.ts";
 import {
   type CommitAuth,
   Group,
@@ -18,10 +18,10 @@ import {
   type MemberDescription,
   partitionKey,
   type TopicPartitions,
-} from "../group";
-import { type PartitionMap, samePartitions, toList, union } from "./partitions";
-import { type MemberAssignment, type MemberState, reconcile } from "./reconcile";
-import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment";
+} from "../group.ts";
+import { type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
+import { type MemberAssignment, type MemberState, reconcile } from "./reconcile.ts";
+import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment.ts";
 
 export type ConsumerGroupState = "Empty" | "Assigning" | "Reconciling" | "Stable" | "Dead";
 

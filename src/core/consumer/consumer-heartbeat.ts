@@ -4,12 +4,12 @@
  * A request is validated completely before anything changes, so a refused heartbeat changes nothing.
  */
 
-import { getAssignor } from "../../assignors";
-import type { Config } from "../config";
-import { fail, ok, type Result } from "../errors";
-import type { Group, TopicPartitions } from "../group";
-import { ConsumerGroup, type ConsumerMember, LEFT_STATIC_EPOCH } from "./consumer-group";
-import { fromList, isSubset, toList } from "./partitions";
+import { getAssignor } from "../../assignors/index.ts";
+import type { Config } from "../config.ts";
+import { fail, ok, type Result } from "../errors.ts";
+import type { Group, TopicPartitions } from "../group.ts";
+import { ConsumerGroup, type ConsumerMember, LEFT_STATIC_EPOCH } from "./consumer-group.ts";
+import { fromList, isSubset, toList } from "./partitions.ts";
 
 export const LEAVE_EPOCH = -1;
 

@@ -4,7 +4,7 @@
  * empty topics, so two equal sets always serialize alike (and compare with `samePartitions`).
  */
 
-import type { TopicPartitions } from "../group";
+import type { TopicPartitions } from "../group.ts";
 
 export type PartitionMap = Record<string, number[]>;
 

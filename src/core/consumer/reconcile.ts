@@ -11,7 +11,15 @@
  * So a partition never appears in two members' `assigned ∪ revoking` at once: revoke before assign.
  */
 
-import { intersect, isEmpty, minus, overlaps, type PartitionMap, samePartitions, union } from "./partitions";
+import {
+  intersect,
+  isEmpty,
+  minus,
+  overlaps,
+  type PartitionMap,
+  samePartitions,
+  union,
+} from "./partitions.ts";
 
 export type MemberState = "Stable" | "UnrevokedPartitions" | "UnreleasedPartitions";
 

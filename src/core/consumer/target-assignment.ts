@@ -4,8 +4,8 @@
  * when the group epoch moves (membership, subscriptions, partition counts or the preferred assignor).
  */
 
-import { DEFAULT_SERVER_ASSIGNOR, getAssignor, type MemberSpec } from "../../assignors";
-import { fromAssignorMap, type PartitionMap } from "./partitions";
+import { DEFAULT_SERVER_ASSIGNOR, getAssignor, type MemberSpec } from "../../assignors/index.ts";
+import { fromAssignorMap, type PartitionMap } from "./partitions.ts";
 
 export interface TargetInput {
   memberId: string;

@@ -12,12 +12,12 @@ import {
   LeaveBody,
   SyncBody,
   SyncResponse,
-} from "../../api/classic-schemas";
-import { GroupParams } from "../../api/schemas";
-import { authorize } from "../auth";
-import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi";
-import { send } from "../respond";
-import { groupStub } from "./stubs";
+} from "../../api/classic-schemas.ts";
+import { GroupParams } from "../../api/schemas.ts";
+import { authorize } from "../auth.ts";
+import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi.ts";
+import { send } from "../respond.ts";
+import { groupStub } from "./stubs.ts";
 
 const tags = ["classic"];
 

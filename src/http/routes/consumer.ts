@@ -4,12 +4,12 @@
  */
 
 import { createRoute } from "@hono/zod-openapi";
-import { HeartbeatBody, HeartbeatResponse, WatchParams } from "../../api/consumer-schemas";
-import { GroupParams } from "../../api/schemas";
-import { authorize } from "../auth";
-import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi";
-import { errorOf, errorResponse, send } from "../respond";
-import { groupStub } from "./stubs";
+import { HeartbeatBody, HeartbeatResponse, WatchParams } from "../../api/consumer-schemas.ts";
+import { GroupParams } from "../../api/schemas.ts";
+import { authorize } from "../auth.ts";
+import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi.ts";
+import { errorOf, errorResponse, send } from "../respond.ts";
+import { groupStub } from "./stubs.ts";
 
 const tags = ["consumer protocol"];
 

@@ -11,13 +11,13 @@ import {
   GroupType,
   LagResponse,
   repeated,
-} from "../../api/schemas";
-import { ok } from "../../core/errors";
-import { directory } from "../../directory-object";
-import { authorize, hasScope, mayAccess } from "../auth";
-import { errorsOf, jsonOk, newApp } from "../openapi";
-import { errorOf, errorResponse, send } from "../respond";
-import { groupStub } from "./stubs";
+} from "../../api/schemas.ts";
+import { ok } from "../../core/errors.ts";
+import { directory } from "../../directory-object.ts";
+import { authorize, hasScope, mayAccess } from "../auth.ts";
+import { errorsOf, jsonOk, newApp } from "../openapi.ts";
+import { errorOf, errorResponse, send } from "../respond.ts";
+import { groupStub } from "./stubs.ts";
 
 const tags = ["groups"];
 

@@ -16,11 +16,11 @@ import {
   ResetResponse,
   repeated,
   Topic,
-} from "../../api/schemas";
-import { authorize } from "../auth";
-import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi";
-import { send } from "../respond";
-import { groupStub } from "./stubs";
+} from "../../api/schemas.ts";
+import { authorize } from "../auth.ts";
+import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi.ts";
+import { send } from "../respond.ts";
+import { groupStub } from "./stubs.ts";
 
 const tags = ["offsets"];
 

@@ -22,11 +22,12 @@ export class Harness {
   group: Group | null;
   private ids = 0;
 
-  constructor(
-    readonly groupId = "g",
-    group: Group | null = null,
-    readonly config: Config = CONFIG,
-  ) {
+  readonly groupId: string;
+  readonly config: Config;
+
+  constructor(groupId = "g", group: Group | null = null, config: Config = CONFIG) {
+    this.groupId = groupId;
+    this.config = config;
     this.group = group;
   }
 
