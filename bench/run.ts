@@ -6,9 +6,11 @@
  *   npm run bench -- [--rounds 3] [--duration 2000] [--only commits,heartbeat,rebalance,classic,scale]
  */
 import { parseArgs } from "node:util";
+import { classicFigures } from "./figures/classic";
 import { commitFigures } from "./figures/commits";
 import { heartbeatFigures } from "./figures/heartbeat";
 import { rebalanceFigures } from "./figures/rebalance";
+import { scaleFigures } from "./figures/scale";
 import { Http } from "./harness/load";
 import { type Bench, Report } from "./harness/report";
 import { COORDINATOR_VARS, startCoordinator, startWorker } from "./harness/workerd";
@@ -21,6 +23,8 @@ const FIGURES: Record<string, Figure> = {
   commits: commitFigures,
   heartbeat: heartbeatFigures,
   rebalance: (bench) => rebalanceFigures(bench, HEARTBEAT_INTERVAL_MS),
+  classic: (bench) => classicFigures(bench, HEARTBEAT_INTERVAL_MS),
+  scale: scaleFigures,
 };
 
 async function main(): Promise<void> {

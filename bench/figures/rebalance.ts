@@ -7,10 +7,10 @@
 import { ConsumerMember } from "../harness/consumer-member";
 import { median, sleep } from "../harness/load";
 import { type Bench, statsOf } from "../harness/report";
+import { stableWaiter } from "../harness/stable";
 
 const PARTITIONS = 900;
 const TOPIC = "events";
-const TIMEOUT_MS = 60_000;
 
 interface RebalanceRun {
   firstJoinMs: number;
@@ -19,51 +19,16 @@ interface RebalanceRun {
   rowsOneMore: number;
 }
 
-/** Resolves when the members own every partition exactly once at one epoch and describe says Stable. */
-function stable(
-  bench: Bench,
-  groupId: string,
-  members: () => ConsumerMember[],
-): {
-  wait: () => Promise<number>;
-  check: () => void;
-} {
-  let done: ((t: number) => void) | null = null;
-  let asking = false;
-  const check = () => {
-    if (!done || asking) return;
-    const ms = members();
-    const seen = new Set<number>();
-    const epoch = ms[0]?.epoch;
-    for (const m of ms) {
-      if (m.epoch !== epoch) return;
-      for (const t of m.owned) for (const p of t.partitions) seen.add(p);
-    }
-    if (seen.size !== PARTITIONS || ms.reduce((n, m) => n + m.ownedCount, 0) !== PARTITIONS) return;
-    // The members' view is complete; the group is Stable once the coordinator has their last acks.
-    asking = true;
-    void bench.coordinator.http.json<{ state: string }>("GET", `/v1/groups/${groupId}`).then((d) => {
-      asking = false;
-      if (d.state === "Stable" && done) {
-        done(performance.now());
-        done = null;
-      } else setImmediate(check);
-    });
-  };
-  const wait = () =>
-    new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${groupId} not Stable in ${TIMEOUT_MS} ms`)),
-        TIMEOUT_MS,
-      );
-      done = (t) => {
-        clearTimeout(timer);
-        resolve(t);
-      };
-      check();
-    });
-  return { wait, check };
-}
+/** Every partition owned exactly once, all members at one epoch. */
+const converged = (ms: ConsumerMember[]) => {
+  const epoch = ms[0]?.epoch;
+  const seen = new Set<number>();
+  for (const m of ms) {
+    if (m.epoch !== epoch) return false;
+    for (const t of m.owned) for (const p of t.partitions) seen.add(p);
+  }
+  return seen.size === PARTITIONS && ms.reduce((n, m) => n + m.ownedCount, 0) === PARTITIONS;
+};
 
 async function rebalanceOnce(
   bench: Bench,
@@ -72,7 +37,7 @@ async function rebalanceOnce(
   push: boolean,
 ): Promise<RebalanceRun> {
   const members: ConsumerMember[] = [];
-  const watch = stable(bench, groupId, () => members);
+  const watch = stableWaiter(bench, groupId, () => converged(members));
   const make = (i: number) =>
     new ConsumerMember(
       bench.coordinator.http,
