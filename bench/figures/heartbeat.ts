@@ -58,13 +58,19 @@ export async function heartbeatFigures(bench: Bench): Promise<void> {
   );
   await Promise.all(members.map((m) => m.connect(bench.coordinator.url)));
   await Promise.all(members.map((m) => m.join()));
-  // Let reconciliation finish (pushes are acknowledged at once), then check the group is Stable.
-  for (let i = 0; i < 50; i++) {
-    const d = await bench.coordinator.http.json<{ state: string }>("GET", `/v1/groups/${groupId}`);
-    if (d.state === "Stable") break;
-    await sleep(100);
+  // Let reconciliation finish (pushes are acknowledged at once) until the group is Stable and every
+  // member has seen its last push (a push may still be in flight when describe says Stable).
+  let state = "";
+  for (let i = 0; i < 100; i++) {
+    const d = await bench.coordinator.http.json<{ state: string; members: { memberEpoch: number }[] }>(
+      "GET",
+      `/v1/groups/${groupId}`,
+    );
+    state = d.state;
+    const epoch = d.members[0]?.memberEpoch;
+    if (state === "Stable" && members.every((m) => m.epoch === epoch)) break;
+    await sleep(50);
   }
-  const state = (await bench.coordinator.http.json<{ state: string }>("GET", `/v1/groups/${groupId}`)).state;
   if (state !== "Stable") throw new Error(`steady group is ${state}`);
   for (const m of members) m.pause();
 

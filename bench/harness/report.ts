@@ -4,7 +4,7 @@
  * to bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import type { Http } from "./load";
 
 export interface Row {
@@ -68,6 +68,8 @@ export class Report {
       model: cpus()[0]?.model ?? "unknown",
       memoryBytes: totalmem(),
       node: process.version,
+      /** Other work on the same cores skews every figure; recorded so a reader can judge. */
+      loadAverageAtEnd: loadavg(),
     };
     const doc = {
       at: new Date().toISOString(),
