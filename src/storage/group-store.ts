@@ -36,7 +36,11 @@ export class GroupStore {
   /** Rows written since this object started (SQLite's own count, summed over statements). */
   rowsWritten = 0;
 
-  constructor(private readonly sql: SqlStorage) {}
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+  }
 
   private exec(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Row> {
     const cursor = this.sql.exec<Row>(query, ...bindings);
