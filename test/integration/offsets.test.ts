@@ -29,6 +29,30 @@ describe("OffsetCommit and OffsetFetch", () => {
     expect(fetched.body.offsets[1].leaderEpoch).toBe(2);
   });
 
+  it("stores the largest offset and partition and any metadata text exactly", async () => {
+    const g = freshGroup();
+    const metadata = `quotes " and ' , backslash \\ , emoji 🙂 , ${"é".repeat(10)} , json {"a":[1]}`;
+    const max = Number.MAX_SAFE_INTEGER;
+    await commit(g, [
+      {
+        topic: "t",
+        partition: 2 ** 31 - 1,
+        offset: max,
+        metadata,
+        leaderEpoch: 2 ** 31 - 1,
+        logEndOffset: max,
+      },
+    ]);
+    const res = await call("GET", `/v1/groups/${g}/offsets/t/${2 ** 31 - 1}`);
+    expect(res.body).toMatchObject({
+      offset: max,
+      metadata,
+      leaderEpoch: 2 ** 31 - 1,
+      logEndOffset: max,
+      lag: 0,
+    });
+  });
+
   it("filters by repeated topic query parameters", async () => {
     const g = freshGroup();
     await commit(g, [
