@@ -1,0 +1,128 @@
+/**
+ * Figure 6: one group object holding 10,000 members × 100,000 partitions (one topic), built over HTTP
+ * by real joins, then the memory it takes and the steady heartbeat latency at that size. Memory is the
+ * RSS growth of the coordinator's own workerd process (a fresh one, with one small group warmed up):
+ * it includes V8 heap not yet collected, so it is an upper bound on the group's live memory.
+ */
+import { closedLoop, Http } from "../harness/load";
+import type { Bench } from "../harness/report";
+import { startCoordinator } from "../harness/workerd";
+
+const MEMBERS = 10_000;
+const PARTITIONS = 100_000;
+/** Joins and acknowledgements stop here even if not all members are in, to keep the run bounded. */
+const BUILD_BUDGET_MS = 45_000;
+const ACK_BUDGET_MS = 20_000;
+
+interface Reply {
+  memberEpoch: number;
+  assignment: { partitions: { topic: string; partitions: number[] }[] };
+}
+
+export async function scaleFigures(bench: Bench): Promise<void> {
+  const { report } = bench;
+  // Long sessions: the build takes longer than the default 45 s and members heartbeat only at the end.
+  const worker = await startCoordinator({ CONSUMER_SESSION_TIMEOUT_MS: "1800000" });
+  const http = new Http(worker.url, 32);
+  const groupId = "bench-scale";
+  const path = `/v1/groups/${groupId}/heartbeat`;
+  try {
+    const warm = {
+      memberId: "warm",
+      memberEpoch: 0,
+      subscribedTopics: [{ name: "w", partitions: 10 }],
+      ownedPartitions: [],
+    };
+    await http.json("POST", "/v1/groups/bench-warm/heartbeat", warm);
+    const rss0 = worker.rss();
+    const epochs = new Map<string, Reply>();
+    const started = performance.now();
+    let next = 0;
+    const joiner = async () => {
+      while (next < MEMBERS && performance.now() - started < BUILD_BUDGET_MS) {
+        const memberId = `s-${next++}`;
+        const reply = await http.json<Reply>("POST", path, {
+          memberId,
+          memberEpoch: 0,
+          subscribedTopics: [{ name: "big", partitions: PARTITIONS }],
+          ownedPartitions: [],
+        });
+        epochs.set(memberId, reply);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, joiner));
+    const buildMs = performance.now() - started;
+    // One acknowledging heartbeat per member, reporting what it was last given.
+    const ids = [...epochs.keys()];
+    let i = 0;
+    const ackStart = performance.now();
+    const acker = async () => {
+      while (i < ids.length && performance.now() - ackStart < ACK_BUDGET_MS) {
+        const memberId = ids[i++]!;
+        const last = epochs.get(memberId)!;
+        const reply = await http.json<Reply>("POST", path, {
+          memberId,
+          memberEpoch: last.memberEpoch,
+          ownedPartitions: last.assignment.partitions,
+        });
+        epochs.set(memberId, reply);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, acker));
+    const rss1 = worker.rss();
+    const described = await http.json<{ state: string; members: unknown[] }>("GET", `/v1/groups/${groupId}`);
+    const latency = await closedLoop({
+      concurrency: 16,
+      durationMs: bench.durationMs,
+      send: (n) => {
+        const memberId = ids[n % ids.length]!;
+        return http
+          .json<Reply>("POST", path, { memberId, memberEpoch: epochs.get(memberId)!.memberEpoch })
+          .then(() => undefined);
+      },
+    });
+    const owned = [...epochs.values()].reduce(
+      (s, r) => s + r.assignment.partitions.reduce((t, p) => t + p.partitions.length, 0),
+      0,
+    );
+    const deltaMb = (rss1 - rss0) / 2 ** 20;
+    report.raw.scale = {
+      members: ids.length,
+      buildMs,
+      joinsPerSecond: ids.length / (buildMs / 1000),
+      ownedAfterOneAck: owned,
+      state: described.state,
+      rssBefore: rss0,
+      rssAfter: rss1,
+      latency,
+    };
+    const figure = `6 scale, ${ids.length.toLocaleString("en-US")} members × ${PARTITIONS.toLocaleString("en-US")}`;
+    report.add({
+      figure,
+      metric: "workerd RSS growth",
+      value: deltaMb,
+      unit: "MB",
+      target: "≤ 64 MB",
+      met: ids.length === MEMBERS && deltaMb <= 64,
+      note: `RSS ${Math.round(rss0 / 2 ** 20)} → ${Math.round(rss1 / 2 ** 20)} MB; group ${described.state}, ${owned.toLocaleString("en-US")} partitions owned`,
+    });
+    report.add({
+      figure,
+      metric: "build by HTTP joins",
+      value: buildMs / 1000,
+      unit: "s",
+      note: `${Math.round(ids.length / (buildMs / 1000))} joins/s`,
+    });
+    report.add({ figure, metric: "steady heartbeat p50", value: latency.p50Ms, unit: "ms" });
+    report.add({
+      figure,
+      metric: "steady heartbeat p99",
+      value: latency.p99Ms,
+      unit: "ms",
+      note: `${Math.round(latency.perSecond)} req/s at c=16`,
+    });
+  } finally {
+    http.close();
+    await worker.dispose();
+  }
+}
