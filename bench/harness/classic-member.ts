@@ -33,14 +33,28 @@ export class ClassicMember {
   private stopped = false;
   private done: Promise<void> = Promise.resolve();
 
+  readonly http: Http;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partitions: number;
+  readonly heartbeatMs: number;
+  readonly onChange: () => void;
+
   constructor(
-    readonly http: Http,
-    readonly groupId: string,
-    readonly topic: string,
-    readonly partitions: number,
-    readonly heartbeatMs: number,
-    readonly onChange: () => void,
-  ) {}
+    http: Http,
+    groupId: string,
+    topic: string,
+    partitions: number,
+    heartbeatMs: number,
+    onChange: () => void,
+  ) {
+    this.http = http;
+    this.groupId = groupId;
+    this.topic = topic;
+    this.partitions = partitions;
+    this.heartbeatMs = heartbeatMs;
+    this.onChange = onChange;
+  }
 
   private post(kind: string, body: unknown) {
     return this.http.call("POST", `/v1/groups/${this.groupId}/classic/${kind}`, body);

@@ -37,14 +37,26 @@ export class ConsumerMember {
   private stopped = false;
   private handler: (data: string) => void = () => undefined;
 
+  readonly http: Http;
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly subscription: Subscription;
+  /** Called after every change of what the member owns, for the benchmark to check convergence. */
+  readonly onChange: () => void;
+
   constructor(
-    readonly http: Http,
-    readonly groupId: string,
-    readonly memberId: string,
-    readonly subscription: Subscription,
-    /** Called after every change of what the member owns, for the benchmark to check convergence. */
-    readonly onChange: () => void,
-  ) {}
+    http: Http,
+    groupId: string,
+    memberId: string,
+    subscription: Subscription,
+    onChange: () => void,
+  ) {
+    this.http = http;
+    this.groupId = groupId;
+    this.memberId = memberId;
+    this.subscription = subscription;
+    this.onChange = onChange;
+  }
 
   get ownedCount(): number {
     return this.owned.reduce((n, t) => n + t.partitions.length, 0);
