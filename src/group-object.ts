@@ -158,11 +158,15 @@ export class GroupObject extends DurableObject<Env> {
   // ---- consumer protocol (API.md §5) ----
 
   async consumerHeartbeat(groupId: string, req: HeartbeatRequest): Promise<Result<HeartbeatResponse>> {
-    const result = await this.mutate(groupId, (config, now) => {
-      const out = consumerHeartbeat(this.group, groupId, req, now, config, () => crypto.randomUUID());
-      this.group = out.group;
-      return out.result;
-    });
+    const result = await this.mutate(
+      groupId,
+      (config, now) => {
+        const out = consumerHeartbeat(this.group, groupId, req, now, config, () => crypto.randomUUID());
+        this.group = out.group;
+        return out.result;
+      },
+      "after-decision",
+    );
     // The member that asked gets its answer directly; every other changed member gets a push.
     this.pushAssignments(result.ok ? result.value.memberId : req.memberId);
     return result;
@@ -258,17 +262,21 @@ export class GroupObject extends DurableObject<Env> {
     const held: { group?: ClassicGroup; parked?: Promise<Result<T>> } = {};
     let result: Result<T | undefined>;
     try {
-      result = await this.mutate(groupId, (config, now): Result<T | undefined> => {
-        const found = classicGroupOf(this.group, groupId, now, create);
-        if (!found.ok) return found;
-        this.group = held.group = found.value;
-        const step = handle(found.value, { now, config, ticket });
-        if (step.kind === "reply") return step.result;
-        held.parked = new Promise((resolve) =>
-          this.parked.set(ticket, resolve as (r: Result<unknown>) => void),
-        );
-        return ok(undefined);
-      });
+      result = await this.mutate(
+        groupId,
+        (config, now): Result<T | undefined> => {
+          const found = classicGroupOf(this.group, groupId, now, create);
+          if (!found.ok) return found;
+          this.group = held.group = found.value;
+          const step = handle(found.value, { now, config, ticket });
+          if (step.kind === "reply") return step.result;
+          held.parked = new Promise((resolve) =>
+            this.parked.set(ticket, resolve as (r: Result<unknown>) => void),
+          );
+          return ok(undefined);
+        },
+        "after-decision",
+      );
     } catch (err) {
       // The step rolled back and the group was reloaded without its parked requests: release them all.
       this.releaseParked();
@@ -325,20 +333,33 @@ export class GroupObject extends DurableObject<Env> {
    * Runs a core decision at one `now`, then persists what it changed in the same transaction, drops a
    * group left with no members and no offsets, arms the alarm if a deadline moved earlier, and updates
    * the directory. Nothing here is written on a path that changed nothing.
+   *
+   * `sql: "in-decision"` is for decisions that write offsets themselves: the transaction spans the
+   * decision. Protocol decisions only change the in-memory group, so a transaction is opened only when
+   * they left rows to write — a steady heartbeat opens none.
    */
   private async mutate<T>(
     groupId: string,
     decide: (config: Config, now: number) => Result<T>,
+    sql: "in-decision" | "after-decision" = "in-decision",
   ): Promise<Result<T>> {
     const config = this.config;
     if (!config) return fail("COORDINATOR_NOT_AVAILABLE", "the coordinator's configuration is invalid");
     const now = Date.now();
     let result: Result<T> = fail("COORDINATOR_NOT_AVAILABLE", "not run");
     try {
-      this.ctx.storage.transactionSync(() => {
+      if (sql === "in-decision") {
+        this.ctx.storage.transactionSync(() => {
+          result = decide(config, now);
+          if (this.group) this.persist(this.group);
+        });
+      } else {
         result = decide(config, now);
-        if (this.group) this.persist(this.group);
-      });
+        const group = this.group;
+        if (group && (group.dirty || group.memberCount === 0)) {
+          this.ctx.storage.transactionSync(() => this.persist(group));
+        }
+      }
     } catch (err) {
       // The transaction rolled back: forget in-memory changes and reload the last durable state.
       this.reload();

@@ -130,6 +130,11 @@ export abstract class Group {
     }
   }
 
+  /** Whether any row changed since the last `takeDirty()`. */
+  get dirty(): boolean {
+    return this.dirtyGroup || this.dirtyMembers.size > 0;
+  }
+
   /** Returns and forgets the rows changed since the last call. */
   takeDirty(): DirtyRows {
     const members = new Map<string, unknown | undefined>();
