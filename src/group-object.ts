@@ -18,7 +18,7 @@ import type {
   SyncRequest,
   SyncResponse,
 } from "./core/classic/classic-protocol.ts";
-import { heartbeat, leaveGroup, syncGroup } from "./core/classic/classic-sync.ts";
+import { heartbeat, type LeaveResponse, leaveGroup, syncGroup } from "./core/classic/classic-sync.ts";
 import { type Config, readConfig } from "./core/config.ts";
 import { ConsumerGroup } from "./core/consumer/consumer-group.ts";
 import {
@@ -244,7 +244,7 @@ export class GroupObject extends DurableObject<Env> {
     return this.classicCall(groupId, false, (group, ctx) => heartbeat(group, req, ctx));
   }
 
-  async classicLeave(groupId: string, req: LeaveRequest): Promise<Result<Record<string, never>>> {
+  async classicLeave(groupId: string, req: LeaveRequest): Promise<Result<LeaveResponse>> {
     return this.classicCall(groupId, false, (group, ctx) => leaveGroup(group, req, ctx));
   }
 

@@ -100,3 +100,20 @@ export const LeaveBody = z
   .openapi("LeaveGroupRequest");
 
 export const Empty = z.object({}).openapi("Empty");
+
+export const LeaveResponse = z
+  .object({
+    members: z
+      .array(
+        z.object({
+          memberId: z.string().nullable(),
+          groupInstanceId: z.string().nullable(),
+          error: z.object({ code: z.string(), kafkaCode: z.number().int().nullable(), message: z.string() }),
+        }),
+      )
+      .optional()
+      .openapi({
+        description: "Present when some listed members could not leave (Kafka's per-member errors)",
+      }),
+  })
+  .openapi("LeaveGroupResponse");

@@ -4,7 +4,7 @@
  * session in memory (no row is written); leaves remove members by id or instance id, in batches.
  */
 
-import { type CohortError, fail, type Result } from "../errors.ts";
+import { type CohortError, ERRORS, fail, type Result } from "../errors.ts";
 import type { TopicPartitions } from "../group.ts";
 import type { ClassicGroup } from "./classic-group.ts";
 import { checkMember, settle } from "./classic-join.ts";
@@ -136,21 +136,28 @@ export function heartbeat(
   }
 }
 
+/** A member that could not leave, with its error in API.md §1's shape (Kafka's per-member error). */
 export interface LeaveFailure {
   memberId: string | null;
   groupInstanceId: string | null;
-  code: CohortError["code"];
+  error: { code: CohortError["code"]; kafkaCode: number | null; message: string };
 }
+
+/** `{}` when every listed member left; otherwise the ones that could not, as Kafka's LeaveGroup v3+. */
+export interface LeaveResponse {
+  members?: LeaveFailure[];
+}
+
+const LEAVE_MESSAGES: Partial<Record<CohortError["code"], string>> = {
+  UNKNOWN_MEMBER_ID: "not a member of the group",
+  FENCED_INSTANCE_ID: "the instance id is held by another member id",
+};
 
 /**
  * Removes each listed member (by member id, or by instance id as KIP-345's admin removal does). As in
  * Kafka, members that can leave do even when others in the batch cannot; the failures are reported.
  */
-export function leaveGroup(
-  group: ClassicGroup,
-  req: LeaveRequest,
-  ctx: ClassicContext,
-): Step<Record<string, never>> {
+export function leaveGroup(group: ClassicGroup, req: LeaveRequest, ctx: ClassicContext): Step<LeaveResponse> {
   const failures: LeaveFailure[] = [];
   for (const m of req.members) {
     const memberId = m.memberId ?? "";
@@ -171,20 +178,21 @@ export function leaveGroup(
       code = "UNKNOWN_MEMBER_ID";
     }
     if (code !== null || target === undefined) {
+      const failed = code ?? "UNKNOWN_MEMBER_ID";
       failures.push({
         memberId: memberId || null,
         groupInstanceId: instanceId,
-        code: code ?? "UNKNOWN_MEMBER_ID",
+        error: {
+          code: failed,
+          kafkaCode: ERRORS[failed].kafkaCode,
+          message: LEAVE_MESSAGES[failed] ?? failed,
+        },
       });
       continue;
     }
     removeMemberAndRebalance(group, target, ctx.now);
   }
-  if (failures.length === 0) return reply({ ok: true, value: {} });
-  const left = req.members.length - failures.length;
-  return reply(
-    fail(failures[0]!.code, `${failures.length} member(s) could not leave (${left} left the group)`, {
-      members: failures,
-    }),
-  );
+  // As Kafka: the request succeeds and names the members that could not leave, so that a leave
+  // retried after a lost response is not an error.
+  return reply({ ok: true, value: failures.length === 0 ? {} : { members: failures } });
 }

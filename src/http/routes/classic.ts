@@ -10,6 +10,7 @@ import {
   JoinBody,
   JoinResponse,
   LeaveBody,
+  LeaveResponse,
   SyncBody,
   SyncResponse,
 } from "../../api/classic-schemas.ts";
@@ -90,8 +91,8 @@ export const classicRoutes = newApp()
       "leave",
       "LeaveGroup: remove members by member id or instance id",
       LeaveBody,
-      Empty,
-      "Every listed member left",
+      LeaveResponse,
+      "`{}` when every listed member left; otherwise `members` lists those that could not, with their errors",
     ),
     async (c) => {
       const { groupId } = c.req.valid("param");

@@ -91,8 +91,16 @@ describe("static membership (KIP-345)", () => {
   it("leaves by instance id; a mismatched member id is FENCED_INSTANCE_ID", () => {
     const d = new Driver();
     const ids = staticGroup(d);
-    expect(d.code(d.leave({ groupInstanceId: "a", memberId: "other" }))).toBe("FENCED_INSTANCE_ID");
-    expect(d.code(d.leave({ groupInstanceId: "a" }))).toBe("OK");
+    const fenced = d.value(d.leave({ groupInstanceId: "a", memberId: "other" }));
+    expect(fenced.members).toEqual([
+      {
+        memberId: "other",
+        groupInstanceId: "a",
+        error: expect.objectContaining({ code: "FENCED_INSTANCE_ID", kafkaCode: 82 }),
+      },
+    ]);
+    expect(d.group.members.has(ids.a!)).toBe(true);
+    expect(d.value(d.leave({ groupInstanceId: "a" }))).toEqual({});
     expect(d.group.members.has(ids.a!)).toBe(false);
   });
 });
