@@ -211,7 +211,10 @@ export class GroupObject extends DurableObject<Env> {
   /** Sends each member whose epoch or assignment changed its new assignment, on all its sockets. */
   private pushAssignments(except?: string): void {
     if (!(this.group instanceof ConsumerGroup)) return;
-    for (const notice of this.group.takeNotices()) {
+    // Only members with a socket can be pushed to: ask the core for those alone.
+    const listening = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) for (const tag of this.ctx.getTags(ws)) listening.add(tag);
+    for (const notice of this.group.takeNotices(listening)) {
       if (notice.memberId === except) continue;
       for (const ws of this.ctx.getWebSockets(notice.memberId)) {
         try {

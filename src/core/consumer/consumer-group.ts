@@ -7,6 +7,13 @@
  * Persisted: the group row (epochs, assignor, partition counts) and one row per member holding its
  * current and target assignment, so one member's change writes one row. Session and revocation
  * deadlines live in memory only: a heartbeat in a steady group changes nothing persisted.
+ *
+ * Scale (10,000 members × 100,000 partitions): an event touches only the members it concerns. Who owns
+ * each partition now and whose target holds it are kept in two partition indexes, updated where a
+ * member's sets change; an event reconciles the member that spoke, members whose target moved, and the
+ * target holders of partitions freed in it. A settled member (Stable at the target epoch, so holding
+ * exactly its target) whose target does not move only has its epoch raised, in memory: its row keeps
+ * the older epoch, and a restore raises it again (reconcile would do nothing else for it).
  */
 
 import type { CohortError } from "../errors.ts";
@@ -14,57 +21,25 @@ import {
   type CommitAuth,
   Group,
   type GroupDescription,
-  type GroupRecord,
   type MemberDescription,
   partitionKey,
-  type TopicPartitions,
 } from "../group.ts";
-import { type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
-import { type MemberAssignment, type MemberState, reconcile } from "./reconcile.ts";
+import {
+  type AssignmentNotice,
+  type ConsumerGroupState,
+  type ConsumerMember,
+  type ConsumerRecord,
+  LEFT_STATIC_EPOCH,
+} from "./consumer-member.ts";
+import { DeadlineHeap } from "./deadline-heap.ts";
+import { MemberSlots, PartitionIndex } from "./partition-index.ts";
+import { isEmpty, minus, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
+import { type MemberState, reconcile } from "./reconcile.ts";
 import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment.ts";
+import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
 
-export type ConsumerGroupState = "Empty" | "Assigning" | "Reconciling" | "Stable" | "Dead";
-
-export interface ConsumerMember extends MemberAssignment {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  rebalanceTimeoutMs: number;
-  subscribedTopics: string[];
-  serverAssignor: string | null;
-  /** The oldest epoch the member may still act on: the last one it confirmed before the server moved it on. */
-  previousMemberEpoch: number;
-  target: PartitionMap;
-  /** A static member that left with epoch −2: its assignment waits for its instance id. */
-  left: boolean;
-  /** `wokeAt` of the object's life in which the member was last heard (written once per life). */
-  heardIn?: number | null;
-}
-
-export interface ConsumerRecord extends GroupRecord {
-  type: "consumer";
-  groupEpoch: number;
-  /** The group epoch the members' targets were computed for. */
-  targetEpoch: number;
-  assignor: string;
-  /** Partition count per subscribed topic: the largest any member reported. */
-  partitionCounts: Record<string, number>;
-  /** CONSUMER_SESSION_TIMEOUT_MS as last seen, so a restored group can restart sessions without config. */
-  sessionTimeoutMs: number;
-  /** When the object last loaded the group: sessions are timed from here after a restart. */
-  wokeAt?: number | null;
-}
-
-/** A member whose epoch or usable partitions changed: what the shell pushes to its sockets. */
-export interface AssignmentNotice {
-  memberId: string;
-  memberEpoch: number;
-  assignment: TopicPartitions[];
-}
-
-/** Epoch a static member shows while it is away (API.md §5). */
-export const LEFT_STATIC_EPOCH = -2;
+// The persisted shapes live in consumer-member.ts; importers keep finding them here.
+export * from "./consumer-member.ts";
 
 export class ConsumerGroup extends Group {
   readonly type = "consumer" as const;
@@ -75,11 +50,24 @@ export class ConsumerGroup extends Group {
   sessionTimeoutMs: number;
   private wokeAt: number;
   readonly members = new Map<string, ConsumerMember>();
-  private readonly sessionDeadlines = new Map<string, number>();
-  private readonly revokeDeadlines = new Map<string, number>();
+  private readonly sessionDeadlines = new DeadlineHeap();
+  private readonly revokeDeadlines = new DeadlineHeap();
   /** The epoch each member last sent in an accepted heartbeat (0 on join); volatile. */
   private readonly lastReported = new Map<string, number>();
   private readonly notices = new Set<string>();
+  /** Set when the target epoch moved: every member at the new epoch is notified (see takeNotices). */
+  private retargeted = false;
+  private readonly slots = new MemberSlots();
+  /** Partition -> slot of the member holding it (assigned or being revoked). */
+  private readonly owners = new PartitionIndex();
+  /** Partition -> slot of the member whose target holds it: who waits for a freed partition. */
+  private readonly targets = new PartitionIndex();
+  /** Members not settled (not Stable at the target epoch): what makes the group Reconciling. */
+  private readonly pending = new Set<string>();
+  /** Restored members in an unexpected state, reconciled at the next event. */
+  private readonly recheck = new Set<string>();
+  /** Partitions released since the last drain; their target holders are reconciled. */
+  private readonly freed: [string, number][] = [];
 
   constructor(record: ConsumerRecord, members: Iterable<ConsumerMember>, now: number) {
     super(record.groupId, record.emptySince);
@@ -96,6 +84,7 @@ export class ConsumerGroup extends Group {
     if (previousLife !== null) this.touchGroup();
     for (const m of members) {
       this.members.set(m.memberId, m);
+      this.index(m);
       const silent = previousLife !== null && (m.heardIn ?? null) !== previousLife;
       this.sessionDeadlines.set(m.memberId, (silent ? previousLife : now) + this.sessionTimeoutMs);
       if (m.state === "UnrevokedPartitions") this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
@@ -122,12 +111,23 @@ export class ConsumerGroup extends Group {
     return group;
   }
 
+  /** Adds a restored member to the indexes; a settled row's older epoch is raised (see the header). */
+  private index(m: ConsumerMember): void {
+    const slot = this.slots.of(m.memberId);
+    this.owners.add(union(m.assigned, m.revoking), slot);
+    this.targets.add(m.target, slot);
+    if (m.state === "Stable" && isEmpty(m.revoking) && samePartitions(m.assigned, m.target)) {
+      m.memberEpoch = Math.max(m.memberEpoch, this.targetEpoch);
+    } else if (m.state === "Stable") {
+      this.recheck.add(m.memberId);
+    }
+    this.trackPending(m);
+  }
+
   get state(): ConsumerGroupState {
     if (this.members.size === 0) return "Empty";
     if (this.groupEpoch > this.targetEpoch) return "Assigning";
-    for (const m of this.members.values()) {
-      if (!m.left && (m.memberEpoch !== this.targetEpoch || m.state !== "Stable")) return "Reconciling";
-    }
+    for (const id of this.pending) if (!this.members.get(id)?.left) return "Reconciling";
     return "Stable";
   }
 
@@ -200,20 +200,17 @@ export class ConsumerGroup extends Group {
   }
 
   nextDeadline(): number | null {
-    let next: number | null = null;
-    for (const d of this.sessionDeadlines.values()) if (next === null || d < next) next = d;
-    for (const d of this.revokeDeadlines.values()) if (next === null || d < next) next = d;
-    return next;
+    const a = this.sessionDeadlines.min();
+    const b = this.revokeDeadlines.min();
+    return a === null ? b : b === null ? a : Math.min(a, b);
   }
 
   /** Fences members whose session expired or who kept partitions past their rebalance timeout. */
   onDeadlines(now: number): void {
-    const due = new Set<string>();
-    for (const [id, d] of this.sessionDeadlines) if (d <= now) due.add(id);
-    for (const [id, d] of this.revokeDeadlines) if (d <= now) due.add(id);
+    const due = new Set([...this.sessionDeadlines.due(now), ...this.revokeDeadlines.due(now)]);
     if (due.size === 0) return;
     for (const id of due) this.removeMember(id, now);
-    this.settle(now, true);
+    this.settle(now);
   }
 
   toRecord(): ConsumerRecord {
@@ -255,7 +252,15 @@ export class ConsumerGroup extends Group {
 
   /** Removes a member and its deadlines; its partitions become free. The caller bumps the epoch. */
   removeMember(memberId: string, now: number): void {
-    if (!this.members.delete(memberId)) return;
+    const m = this.members.get(memberId);
+    if (!m) return;
+    this.members.delete(memberId);
+    const slot = this.slots.of(memberId);
+    this.release(union(m.assigned, m.revoking), slot);
+    this.targets.remove(m.target, slot);
+    this.slots.release(memberId);
+    this.pending.delete(memberId);
+    this.recheck.delete(memberId);
     this.sessionDeadlines.delete(memberId);
     this.revokeDeadlines.delete(memberId);
     this.lastReported.delete(memberId);
@@ -272,6 +277,8 @@ export class ConsumerGroup extends Group {
   takeOver(away: ConsumerMember, memberId: string, now: number): ConsumerMember {
     const member: ConsumerMember = { ...away, memberId, left: false };
     if (away.memberId !== memberId) {
+      this.slots.rename(away.memberId, memberId);
+      for (const set of [this.pending, this.recheck]) if (set.delete(away.memberId)) set.add(memberId);
       this.members.delete(away.memberId);
       this.sessionDeadlines.delete(away.memberId);
       this.lastReported.delete(away.memberId);
@@ -283,6 +290,16 @@ export class ConsumerGroup extends Group {
     this.putMember(member, now);
     this.notices.add(memberId);
     return member;
+  }
+
+  /** A member rejoining with epoch 0 holds nothing any more: its partitions are free (it keeps its target). */
+  resetMember(memberId: string): void {
+    const m = this.members.get(memberId);
+    if (!m) return;
+    this.release(union(m.assigned, m.revoking), this.slots.of(memberId));
+    Object.assign(m, { memberEpoch: 0, previousMemberEpoch: 0, state: "Stable", assigned: {}, revoking: {} });
+    this.trackPending(m);
+    this.touchMember(memberId);
   }
 
   bumpEpoch(): void {
@@ -322,96 +339,141 @@ export class ConsumerGroup extends Group {
 
   /**
    * Brings the group to a consistent point after a change: recomputes the target if the group epoch
-   * moved, reconciles `focus` with what it reported, and, when the target moved, partitions were freed
-   * or `force` is set, every other member too (so their pushes go out in this same event).
+   * moved, reconciles `focus` with what it reported, every member whose target moved, and the target
+   * holder of every partition freed meanwhile (so their pushes go out in this same event).
    */
-  settle(
-    now: number,
-    force: boolean,
-    focus?: { memberId: string; reported?: PartitionMap | undefined },
-  ): void {
-    const retarget = this.groupEpoch > this.targetEpoch;
-    if (retarget) this.refreshTarget();
-    // The steady heartbeat's path: a settled member with nothing else moving needs no ownership index.
+  settle(now: number, focus?: { memberId: string; reported?: PartitionMap | undefined }): void {
+    const moved = this.groupEpoch > this.targetEpoch ? this.refreshTarget() : [];
+    // The steady heartbeat's path: a settled member with nothing else moving touches no index.
     const settled = focus ? this.members.get(focus.memberId) : undefined;
-    if (!retarget && !force && settled?.state === "Stable" && settled.memberEpoch === this.targetEpoch)
+    if (
+      moved.length === 0 &&
+      this.freed.length === 0 &&
+      this.recheck.size === 0 &&
+      settled?.state === "Stable" &&
+      settled.memberEpoch === this.targetEpoch
+    )
       return;
-    const owners = this.ownerIndex();
-    let released = false;
-    if (focus) released = this.reconcileMember(focus.memberId, now, owners, focus.reported);
-    if (!retarget && !force && !released) return;
-    for (const id of this.members.keys()) {
-      if (id !== focus?.memberId) this.reconcileMember(id, now, owners);
+    if (focus) this.reconcileMember(focus.memberId, now, focus.reported);
+    for (const id of moved) if (id !== focus?.memberId) this.reconcileMember(id, now);
+    for (const id of [...this.recheck]) this.reconcileMember(id, now);
+    // Reconciling a waiter may free nothing more, but a focus or removal may have: drain to the end.
+    for (let freed = this.freed.pop(); freed !== undefined; freed = this.freed.pop()) {
+      const waiter = this.slots.id(this.targets.get(freed[0], freed[1]));
+      if (waiter !== undefined && this.pending.has(waiter)) this.reconcileMember(waiter, now);
     }
   }
 
-  /** Returns and forgets the members whose epoch or assignment changed since the last call. */
-  takeNotices(): AssignmentNotice[] {
+  /**
+   * Returns and forgets the members whose epoch or assignment changed since the last call; `only`
+   * limits it to members someone listens to (the shell's sockets), so a retarget over 10,000 members
+   * with no sockets builds no notice. After a retarget every member at the new epoch moved.
+   */
+  takeNotices(only?: Iterable<string>): AssignmentNotice[] {
     const out: AssignmentNotice[] = [];
-    for (const id of this.notices) {
+    for (const id of only ?? this.members.keys()) {
       const m = this.members.get(id);
-      if (m && !m.left)
+      if (!m || m.left) continue;
+      if (this.notices.has(id) || (this.retargeted && m.memberEpoch === this.targetEpoch))
         out.push({ memberId: id, memberEpoch: m.memberEpoch, assignment: toList(m.assigned) });
     }
     this.notices.clear();
+    this.retargeted = false;
     return out;
   }
 
-  private refreshTarget(): void {
+  /** Computes the target for the new group epoch; returns the members whose target moved. */
+  private refreshTarget(): string[] {
     const members = [...this.members.values()];
     this.assignor = preferredAssignor(members);
     this.partitionCounts = subscribedCounts(members, this.partitionCounts);
-    const targets = computeTarget(members, this.partitionCounts, this.assignor);
-    for (const m of members) {
-      const next = targets.get(m.memberId) ?? {};
-      if (!samePartitions(next, m.target)) {
-        m.target = next;
-        this.touchMember(m.memberId);
-      }
+    const next = this.uniformTargets(members) ?? computeTarget(members, this.partitionCounts, this.assignor);
+    const moved: string[] = [];
+    for (const [id, target] of next) {
+      const m = this.members.get(id)!;
+      if (samePartitions(target, m.target)) continue;
+      const slot = this.slots.of(id);
+      this.targets.remove(m.target, slot);
+      this.targets.add(target, slot);
+      m.target = target;
+      moved.push(id);
+      this.touchMember(id);
     }
     this.targetEpoch = this.groupEpoch;
     this.touchGroup();
+    this.retargeted = true;
+    // A settled member whose target did not move: reconcile would only raise its epoch. Done in memory
+    // for all of them in one cheap pass; their rows are not rewritten (see the header).
+    const movedSet = new Set(moved);
+    for (const [id, m] of this.members) {
+      if (this.pending.has(id) || movedSet.has(id) || m.memberEpoch === this.targetEpoch) continue;
+      m.previousMemberEpoch = this.lastReported.get(id) ?? m.previousMemberEpoch;
+      m.memberEpoch = this.targetEpoch;
+    }
+    return moved;
   }
 
-  /** Partition key -> the member that owns it (assigned or being revoked). */
-  private ownerIndex(): Map<string, string> {
-    return this.partitionOwners();
+  /**
+   * The `uniform` assignor's targets for a group whose members all subscribe to the same topics, from
+   * the target index (uniform-target.ts): only the members whose target moves. Null otherwise.
+   */
+  private uniformTargets(members: readonly ConsumerMember[]): Map<string, PartitionMap> | null {
+    const layout = this.assignor === "uniform" ? homogeneousLayout(members, this.partitionCounts) : null;
+    if (layout === null) return null;
+    const order = Int32Array.from(members, (m) => this.slots.of(m.memberId));
+    const slotTargets = uniformTargets(order, this.slots.capacity, layout, this.targets, (slot) => {
+      return this.members.get(this.slots.id(slot)!)!.target;
+    });
+    if (slotTargets === null) return null;
+    const out = new Map<string, PartitionMap>();
+    for (const [slot, target] of slotTargets) out.set(this.slots.id(slot)!, target);
+    return out;
   }
 
-  /** Runs `reconcile` for one member and applies it; true when the member released partitions. */
-  private reconcileMember(
-    memberId: string,
-    now: number,
-    owners: Map<string, string>,
-    reported?: PartitionMap,
-  ): boolean {
+  /** Clears partitions a member no longer holds and queues them for their waiters. */
+  private release(map: PartitionMap, slot: number): void {
+    for (const topic in map) {
+      for (const p of map[topic]!) {
+        this.owners.clear(topic, p, slot);
+        this.freed.push([topic, p]);
+      }
+    }
+  }
+
+  private trackPending(m: ConsumerMember): void {
+    if (m.state === "Stable" && m.memberEpoch === this.targetEpoch) this.pending.delete(m.memberId);
+    else this.pending.add(m.memberId);
+  }
+
+  /** Runs `reconcile` for one member and applies it, keeping the owner index in step. */
+  private reconcileMember(memberId: string, now: number, reported?: PartitionMap): void {
     const m = this.members.get(memberId);
-    if (!m) return false;
+    if (!m) return;
+    this.recheck.delete(memberId);
+    const slot = this.slots.of(memberId);
     const ownedByOther = (topic: string, p: number) => {
-      const owner = owners.get(partitionKey(topic, p));
-      return owner !== undefined && owner !== memberId;
+      const owner = this.owners.get(topic, p);
+      return owner !== -1 && owner !== slot;
     };
     const next = reconcile(m, this.targetEpoch, m.target, ownedByOther, reported);
-    if (next === m) return false;
-    const released = Object.keys(m.revoking).length > 0 && Object.keys(next.revoking).length === 0;
-    for (const [topic, ps] of Object.entries(union(m.assigned, m.revoking))) {
-      for (const p of ps) owners.delete(partitionKey(topic, p));
+    if (next !== m) {
+      const before = union(m.assigned, m.revoking);
+      const after = union(next.assigned, next.revoking);
+      this.release(minus(before, after), slot);
+      this.owners.add(minus(after, before), slot);
+      if (next.memberEpoch !== m.memberEpoch) {
+        m.previousMemberEpoch = this.lastReported.get(memberId) ?? m.previousMemberEpoch;
+      }
+      if (next.memberEpoch !== m.memberEpoch || !samePartitions(next.assigned, m.assigned))
+        this.notices.add(memberId);
+      this.trackRevocation(m, next.state, now);
+      m.memberEpoch = next.memberEpoch;
+      m.state = next.state;
+      m.assigned = next.assigned;
+      m.revoking = next.revoking;
+      this.touchMember(memberId);
     }
-    for (const [topic, ps] of Object.entries(union(next.assigned, next.revoking))) {
-      for (const p of ps) owners.set(partitionKey(topic, p), memberId);
-    }
-    if (next.memberEpoch !== m.memberEpoch) {
-      m.previousMemberEpoch = this.lastReported.get(memberId) ?? m.previousMemberEpoch;
-    }
-    if (next.memberEpoch !== m.memberEpoch || !samePartitions(next.assigned, m.assigned))
-      this.notices.add(memberId);
-    this.trackRevocation(m, next.state, now);
-    m.memberEpoch = next.memberEpoch;
-    m.state = next.state;
-    m.assigned = next.assigned;
-    m.revoking = next.revoking;
-    this.touchMember(memberId);
-    return released;
+    this.trackPending(m);
   }
 
   /** A member entering UnrevokedPartitions has its rebalance timeout to acknowledge the revocation. */

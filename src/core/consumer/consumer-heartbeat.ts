@@ -103,7 +103,7 @@ export function heartbeat(
   const member = joined.value;
   // A new member moves the epoch once, whatever else its join changes.
   if (applyUpdates(group, member, req) || joined.isNew) group.bumpEpoch();
-  group.settle(now, false, { memberId: member.memberId, reported: joined.reported });
+  group.settle(now, { memberId: member.memberId, reported: joined.reported });
   return respond(member);
 }
 
@@ -138,16 +138,8 @@ function join(
   } else if (existing) {
     // A member that rejoins with epoch 0 says it holds nothing: it starts over (keeping its target).
     member = existing;
-    const held = Object.keys(member.assigned).length + Object.keys(member.revoking).length > 0;
-    Object.assign(member, {
-      memberEpoch: 0,
-      previousMemberEpoch: 0,
-      state: "Stable",
-      assigned: {},
-      revoking: {},
-    });
-    group.memberChanged(memberId);
-    if (held) group.settle(now, true);
+    group.resetMember(memberId);
+    group.settle(now);
   } else {
     member = {
       memberId,
@@ -213,7 +205,7 @@ function leave(
   if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${req.memberId || "(none)"} is not in the group`);
   if (req.memberEpoch === LEAVE_EPOCH) {
     group.removeMember(member.memberId, now);
-    group.settle(now, true);
+    group.settle(now);
     return ok({ memberId: member.memberId, memberEpoch: LEAVE_EPOCH });
   }
   if (!member.groupInstanceId) {
