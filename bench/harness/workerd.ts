@@ -13,6 +13,11 @@ export interface RunningWorker {
   url: string;
   /** Resident set size of this worker's workerd process, in bytes. */
   rss(): number;
+  /**
+   * V8 heap in use after a forced full GC (inspector `HeapProfiler.collectGarbage`, then
+   * `Runtime.getHeapUsage`), in bytes; only for workers started with `inspect: true`.
+   */
+  heapAfterGc(): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -23,6 +28,8 @@ export interface WorkerSpec {
   entry?: string;
   /** Vars overridden for this run (e.g. AUTH_MODE=none). */
   vars?: Record<string, string>;
+  /** Opens workerd's V8 inspector on a loopback port, for `heapAfterGc()`. */
+  inspect?: boolean;
 }
 
 async function bundle(entry: string): Promise<string> {
@@ -71,6 +78,7 @@ export async function startWorker(spec: WorkerSpec): Promise<RunningWorker> {
   const entry = resolve(spec.entry ?? main ?? "");
   const script = await bundle(entry);
   const before = workerdChildren();
+  const inspectorPort = spec.inspect ? 9300 + Math.floor(Math.random() * 600) : undefined;
   const bindings = { ...(workerOptions.bindings ?? {}), ...(spec.vars ?? {}) };
   // No persistence path: storage lives in a temporary directory that dispose() removes.
   const mf = new Miniflare(
@@ -79,6 +87,7 @@ export async function startWorker(spec: WorkerSpec): Promise<RunningWorker> {
       port: 0,
       ...workerOptions,
       bindings,
+      ...(inspectorPort ? { inspectorPort } : {}),
       modules: [{ type: "ESModule", path: entry, contents: script }],
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
@@ -87,17 +96,66 @@ export async function startWorker(spec: WorkerSpec): Promise<RunningWorker> {
   return {
     url,
     rss: () => (pid === undefined ? Number.NaN : rssOf(pid)),
+    heapAfterGc: () => (inspectorPort ? heapAfterGc(inspectorPort, url) : Promise.resolve(Number.NaN)),
     dispose: () => mf.dispose(),
   };
+}
+
+/** Forces a full GC in the worker's isolate through the V8 inspector and returns the heap still used. */
+async function heapAfterGc(port: number, workerUrl: string): Promise<number> {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
+  // The user worker (and its Durable Objects) is the isolate named "core:user:".
+  const url = targets.find((t) => t.webSocketDebuggerUrl.endsWith("/core:user:"))?.webSocketDebuggerUrl;
+  if (!url) throw new Error("no inspector target");
+  const ws = new WebSocket(url);
+  await new Promise((ok, fail) => {
+    ws.addEventListener("open", ok);
+    ws.addEventListener("error", fail);
+  });
+  let id = 0;
+  const call = (method: string) =>
+    new Promise<Record<string, unknown>>((ok) => {
+      const mine = ++id;
+      ws.addEventListener("message", function listen(ev) {
+        const msg = JSON.parse(String(ev.data)) as { id?: number; result?: Record<string, unknown> };
+        if (msg.id !== mine) return;
+        ws.removeEventListener("message", listen);
+        ok(msg.result ?? {});
+      });
+      ws.send(JSON.stringify({ id: mine, method }));
+    });
+  // workerd runs inspector commands only when the isolate next takes its lock: requests wake it.
+  const poke = setInterval(() => {
+    fetch(`${workerUrl}/`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+  }, 100);
+  try {
+    // workerd's inspector answers nothing before Runtime.enable.
+    await call("Runtime.enable");
+    await call("HeapProfiler.enable");
+    await call("HeapProfiler.collectGarbage");
+    await call("HeapProfiler.collectGarbage");
+    return (await call("Runtime.getHeapUsage")).usedSize as number;
+  } finally {
+    clearInterval(poke);
+    ws.close();
+  }
 }
 
 /** The coordinator's settings for the run: no auth (loopback only), no initial rebalance delay. */
 export const COORDINATOR_VARS = { AUTH_MODE: "none", GROUP_INITIAL_REBALANCE_DELAY_MS: "0" };
 
 /** The production Worker plus the bench-only stats route, with COORDINATOR_VARS and `vars` set. */
-export const startCoordinator = (vars: Record<string, string> = {}): Promise<RunningWorker> =>
+export const startCoordinator = (
+  vars: Record<string, string> = {},
+  inspect = false,
+): Promise<RunningWorker> =>
   startWorker({
     config: "wrangler.toml",
     entry: "bench/harness/coordinator-entry.ts",
     vars: { ...COORDINATOR_VARS, ...vars },
+    inspect,
   });
