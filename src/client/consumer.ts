@@ -192,7 +192,11 @@ export class CohortConsumer<V = unknown> {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** Commits every processed, uncommitted offset now. Throws CohortError if the coordinator refuses. */
+  /**
+   * Commits every processed, uncommitted offset now. Throws CohortError if the coordinator refuses.
+   * Called from inside the record handler, it commits the records before the one being handled: that
+   * one counts as processed only when the handler returns, so the next commit covers it.
+   */
   commit(): Promise<void> {
     // Called from the record handler, the processing loop holds the lock already.
     if (this.#inBatch) return this.#commitPending({ rethrow: true });
