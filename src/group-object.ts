@@ -210,7 +210,8 @@ export class GroupObject extends DurableObject<Env> {
 
   /** Sends each member whose epoch or assignment changed its new assignment, on all its sockets. */
   private pushAssignments(except?: string): void {
-    if (!(this.group instanceof ConsumerGroup)) return;
+    // A steady heartbeat changed nobody's assignment: it must not pay for listing the sockets.
+    if (!(this.group instanceof ConsumerGroup) || !this.group.hasNotices) return;
     // Only members with a socket can be pushed to: ask the core for those alone.
     const listening = new Set<string>();
     for (const ws of this.ctx.getWebSockets()) for (const tag of this.ctx.getTags(ws)) listening.add(tag);

@@ -364,6 +364,11 @@ export class ConsumerGroup extends Group {
     }
   }
 
+  /** Whether any member's epoch or assignment changed since the last `takeNotices` (cheap: no scan). */
+  get hasNotices(): boolean {
+    return this.notices.size > 0 || this.retargeted;
+  }
+
   /**
    * Returns and forgets the members whose epoch or assignment changed since the last call; `only`
    * limits it to members someone listens to (the shell's sockets), so a retarget over 10,000 members
