@@ -389,6 +389,7 @@ export class GroupObject extends DurableObject<Env> {
   }
 
   private reload(): void {
+    this.store.forget();
     const saved = this.store.loadGroup();
     this.group = saved ? restoreGroup(saved.record, saved.members, Date.now()) : null;
   }

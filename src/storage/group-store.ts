@@ -35,6 +35,8 @@ const OFFSET_COLUMNS =
 export class GroupStore {
   /** Rows written since this object started (SQLite's own count, summed over statements). */
   rowsWritten = 0;
+  /** Known to hold at least one offset (see `hasOffsets`). */
+  private holdsOffsets = false;
 
   private readonly sql: SqlStorage;
 
@@ -98,6 +100,7 @@ export class GroupStore {
    */
   writeOffsets(rows: OffsetRow[]): void {
     if (rows.length === 0) return;
+    this.holdsOffsets = true;
     const batch = JSON.stringify(
       rows.map((r) => [
         r.topic,
@@ -145,12 +148,23 @@ export class GroupStore {
     return row ? toOffsetRow(row) : null;
   }
 
+  /**
+   * Whether the group holds any offset. Asked after every mutation of a group without members, so the
+   * answer is remembered while it can only stay true (until a delete, or a rollback: `forget()`).
+   */
   hasOffsets(): boolean {
-    return this.exec("SELECT 1 FROM offsets LIMIT 1").toArray().length > 0;
+    this.holdsOffsets ||= this.exec("SELECT 1 FROM offsets LIMIT 1").toArray().length > 0;
+    return this.holdsOffsets;
+  }
+
+  /** Forgets what was remembered about the rows, after a transaction rolled back. */
+  forget(): void {
+    this.holdsOffsets = false;
   }
 
   /** Deletes a topic's offsets (some partitions, or all); returns how many rows went. */
   deleteOffsets(topic: string, partitions?: number[]): number {
+    this.holdsOffsets = false;
     if (!partitions) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
     let deleted = 0;
     for (const p of new Set(partitions))
@@ -167,12 +181,14 @@ export class GroupStore {
 
   /** Deletes a topic's offsets committed at or before `committedUpTo` (null: all of them). */
   expireOffsets(topic: string, committedUpTo: number | null): number {
+    this.holdsOffsets = false;
     if (committedUpTo === null) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
     return this.write("DELETE FROM offsets WHERE topic = ? AND committed_at <= ?", topic, committedUpTo);
   }
 
   /** Removes every row of the group. */
   deleteAll(): void {
+    this.holdsOffsets = false;
     this.write("DELETE FROM offsets");
     this.write("DELETE FROM members");
     this.write("DELETE FROM group_row");
