@@ -44,6 +44,10 @@ export const isSimpleCommit = (auth: CommitAuth): boolean =>
 
 const utf8 = new TextEncoder();
 
+/** Whether `text` is over `max` UTF-8 bytes; encodes only strings that could be (≤ 3 bytes per UTF-16 unit). */
+const utf8Over = (text: string, max: number): boolean =>
+  text.length * 3 > max && utf8.encode(text).length > max;
+
 /** Who may commit to `group` (null: it does not exist yet). */
 export function checkCommitter(group: Group | null, auth: CommitAuth, now: number): CohortError | null {
   if (isSimpleCommit(auth)) {
@@ -75,7 +79,7 @@ export function planCommit(
   const rows = new Map<string, OffsetRow>();
   for (const e of req.offsets) {
     const metadata = e.metadata ?? "";
-    if (utf8.encode(metadata).length > config.offsetMetadataMaxBytes) {
+    if (utf8Over(metadata, config.offsetMetadataMaxBytes)) {
       return fail(
         "OFFSET_METADATA_TOO_LARGE",
         `metadata for ${e.topic}-${e.partition} is over OFFSET_METADATA_MAX_BYTES (${config.offsetMetadataMaxBytes} bytes)`,
