@@ -48,6 +48,18 @@ describe("authentication", () => {
     );
   });
 
+  it("accepts HS256 only: refuses alg none and other algorithms even with the right secret", async () => {
+    const { sign } = await import("hono/jwt");
+    const claims = { exp: Math.floor(Date.now() / 1000) + 60, groups: ["*"], scope: "admin" };
+    const b64 = (o: unknown) =>
+      btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const unsigned = `${b64({ alg: "none", typ: "JWT" })}.${b64(claims)}.`;
+    const hs512 = await sign(claims, TEST_JWT_SECRET, "HS512");
+    for (const t of [unsigned, hs512]) {
+      expectError(await call("GET", "/v1/groups", undefined, { token: t }), 401, "UNAUTHENTICATED", null);
+    }
+  });
+
   it("rejects a malformed token and a non-Bearer scheme", async () => {
     expectError(
       await call("GET", "/v1/groups", undefined, { token: "not.a.jwt" }),
