@@ -28,7 +28,7 @@ export function mayAccess(grant: Grant, groupId: string): boolean {
   );
 }
 
-export function hasScope(grant: Grant, anyOf: readonly Scope[]): boolean {
+function hasScope(grant: Grant, anyOf: readonly Scope[]): boolean {
   return grant.scopes.has("admin") || anyOf.some((s) => grant.scopes.has(s));
 }
 

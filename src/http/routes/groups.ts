@@ -14,9 +14,9 @@ import {
 } from "../../api/schemas.ts";
 import { ok } from "../../core/errors.ts";
 import { directory } from "../../directory-object.ts";
-import { authorize, hasScope, mayAccess } from "../auth.ts";
+import { authorize, mayAccess } from "../auth.ts";
 import { errorsOf, jsonOk, newApp } from "../openapi.ts";
-import { errorOf, errorResponse, send } from "../respond.ts";
+import { send } from "../respond.ts";
 import { groupStub } from "./stubs.ts";
 
 const tags = ["groups"];
@@ -28,6 +28,7 @@ export const groupRoutes = newApp()
       path: "/groups",
       tags,
       summary: "List the groups the token may describe",
+      middleware: [authorize("describe")] as const,
       request: { query: z.object({ state: repeated(z.string().max(64)), type: repeated(GroupType) }) },
       responses: {
         ...jsonOk(z.object({ groups: z.array(GroupSummary) }), "Groups, by id"),
@@ -36,12 +37,6 @@ export const groupRoutes = newApp()
     }),
     async (c) => {
       const grant = c.get("grant");
-      if (!hasScope(grant, ["describe"])) {
-        return errorResponse(
-          c,
-          errorOf("GROUP_AUTHORIZATION_FAILED", "the token lacks the describe scope"),
-        ) as never;
-      }
       const { state, type } = c.req.valid("query");
       const groups = await directory(c.env).list({ states: state, types: type });
       return send(c, ok({ groups: groups.filter((g) => mayAccess(grant, g.groupId)) }));
