@@ -31,7 +31,7 @@ import {
   type ConsumerRecord,
   LEFT_STATIC_EPOCH,
 } from "./consumer-member.ts";
-import { DeadlineHeap } from "./deadline-heap.ts";
+import { DeadlineHeap } from "../deadline-heap.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
 import { isEmpty, minus, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
