@@ -104,7 +104,8 @@ function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }
     if (g.members.size === 0) expect(["Empty", "PreparingRebalance"]).toContain(g.state);
     if (auth) {
       const accepted = checkCommitter(g, auth, d.now) === null;
-      const simple = auth.memberId === undefined && auth.generationId === undefined;
+      // Kafka's rule: no member id and no generation (or −1, as its clients send) is a simple commit.
+      const simple = !auth.memberId && (auth.generationId ?? -1) < 0;
       const legit = simple
         ? g.memberCount === 0
         : g.members.has(auth.memberId!) &&
