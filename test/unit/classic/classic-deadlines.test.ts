@@ -7,32 +7,10 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ClassicGroup, type ClassicRecord } from "../../../src/core/classic/classic-group";
 import { commonProtocols } from "../../../src/core/classic/classic-rebalance";
 import { DeadlineHeap } from "../../../src/core/deadline-heap";
 import { checkCommitter } from "../../../src/core/offsets";
-import { CONFIG, Driver, REBALANCE, SESSION } from "./harness";
-
-const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** The object's SQLite rows: what each persist wrote, and the group a new life builds from them. */
-class Rows {
-  private record: ClassicRecord | null = null;
-  private readonly members = new Map<string, unknown>();
-
-  save(group: ClassicGroup): void {
-    const dirty = group.takeDirty();
-    if (dirty.group) this.record = clone(group.toRecord());
-    for (const [id, row] of dirty.members) {
-      if (row === undefined) this.members.delete(id);
-      else this.members.set(id, clone(row));
-    }
-  }
-
-  load(now: number): ClassicGroup {
-    return new ClassicGroup(clone(this.record!), [...this.members.values()].map(clone) as never[], now);
-  }
-}
+import { CONFIG, Driver, REBALANCE, Rows, SESSION } from "./harness";
 
 /** A new life of the object at `now`, driven by a fresh Driver on the restored group. */
 function wake(rows: Rows, now: number): Driver {
