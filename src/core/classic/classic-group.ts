@@ -178,8 +178,7 @@ export class ClassicGroup extends Group {
   }
 
   isSubscribed(topic: string): boolean {
-    for (const m of this.members.values()) if (m.subscribedTopics?.includes(topic)) return true;
-    return false;
+    return this.index.subscribed(topic);
   }
 
   partitionOwners(): Map<string, string> {

@@ -54,8 +54,7 @@ export function refreshSubscription(group: ClassicGroup, m: ClassicMember): void
   const topics = readSubscription(metadataFor(m, protocol));
   const next = typeof topics === "string" ? [] : topics;
   if (JSON.stringify(next) === JSON.stringify(m.subscribedTopics)) return;
-  m.subscribedTopics = next;
-  group.changed(m.memberId);
+  group.updateMember(m, { subscribedTopics: next });
 }
 
 /** The join response of the current generation for `memberId`: the member list goes to the leader only. */

@@ -89,11 +89,16 @@ describe("classic deadlines at scale", () => {
     expect(d.group.nextDeadline()).toBeNull();
   });
 
-  it("answers static lookups and common protocols from indexes that agree with a scan of the members", () => {
+  it("answers static lookups, common protocols and subscriptions from indexes that agree with a scan", () => {
     const protocols = ["range", "roundrobin", "sticky"];
     const subset = fc.subarray(protocols, { minLength: 1 });
     const op = fc.oneof(
-      fc.record({ join: fc.integer({ min: 0, max: 5 }), offer: subset, instance: fc.boolean() }),
+      fc.record({
+        join: fc.integer({ min: 0, max: 5 }),
+        offer: subset,
+        topics: fc.subarray(["t", "u"]),
+        instance: fc.boolean(),
+      }),
       fc.record({ leave: fc.integer({ min: 0, max: 7 }) }),
       fc.record({ wait: fc.constantFrom(CONFIG.groupInitialRebalanceDelayMs, REBALANCE) }),
     );
@@ -106,7 +111,7 @@ describe("classic deadlines at scale", () => {
             const known = [...g.members.keys()][o.join];
             d.join(o.instance ? "" : (known ?? ""), {
               groupInstanceId: o.instance ? `i${o.join}` : null,
-              protocols: o.offer.map((name) => ({ name, metadata: JSON.stringify({ topics: ["t"] }) })),
+              protocols: o.offer.map((name) => ({ name, metadata: JSON.stringify({ topics: o.topics }) })),
             });
           } else if ("leave" in o) {
             const id = [...g.members.keys()][o.leave];
@@ -123,6 +128,10 @@ describe("classic deadlines at scale", () => {
               ),
             );
             expect(commonProtocols(g, protocols, exclude)).toEqual(scan);
+          }
+          for (const topic of ["t", "u"]) {
+            const scan = [...g.members.values()].some((m) => m.subscribedTopics?.includes(topic));
+            expect(g.isSubscribed(topic)).toBe(scan);
           }
         }
       }),
