@@ -125,11 +125,15 @@ export class ClassicGroup extends Group {
    * group, but this object restarts whenever it is idle (or fails): only a member heard in the previous
    * life gets a fresh session, and only once. A member not heard since keeps the deadline that life
    * gave it — `previousLife` + session if it was heard in the life before, else the one its row kept —
-   * so restarts between alarms never keep a dead member, however long its session.
+   * so restarts between alarms never keep a dead member, however long its session. Lives are compared
+   * by start time: a `heardIn` newer than the record (a life that never wrote the group row) counts as
+   * the previous life, never as an older one, so a live member is never expired early.
    */
   private restoredSession(m: ClassicMember, previousLife: number | null, lifeBefore: number | null): number {
-    if (previousLife === null || m.heardIn === previousLife) return this.wokeAt + m.sessionTimeoutMs;
-    const heardInLifeBefore = lifeBefore !== null && m.heardIn === lifeBefore;
+    const heardIn = m.heardIn ?? null;
+    if (previousLife === null || (heardIn !== null && heardIn >= previousLife))
+      return this.wokeAt + m.sessionTimeoutMs;
+    const heardInLifeBefore = lifeBefore !== null && heardIn !== null && heardIn >= lifeBefore;
     if (m.graceUntil !== undefined && !heardInLifeBefore) return m.graceUntil;
     // Fresh when the previous life began; from the next life on only the row can say so.
     m.graceUntil = previousLife + m.sessionTimeoutMs;

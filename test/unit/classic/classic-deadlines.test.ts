@@ -7,6 +7,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ClassicGroup } from "../../../src/core/classic/classic-group";
 import { commonProtocols } from "../../../src/core/classic/classic-rebalance";
 import { DeadlineHeap } from "../../../src/core/deadline-heap";
 import { checkCommitter } from "../../../src/core/offsets";
@@ -67,6 +68,17 @@ describe("classic sessions across restarts", () => {
     expect(last.group.members.has(quietId)).toBe(true);
     last.group.onDeadlines(firstRestart + long);
     expect([...last.group.members.keys()]).toEqual([liveId]);
+  });
+
+  it("never expires early a member heard in a life that did not write the group row", () => {
+    const d = new Driver();
+    const [a] = d.stableGroup(1);
+    const record = { ...d.group.toRecord(), wokeAt: d.now - 5000, priorWokeAt: d.now - 9000 };
+    const row = { ...d.group.memberRecord(a!)!, heardIn: d.now };
+    const restored = new ClassicGroup(record, [row], d.now + 100);
+    expect(restored.nextDeadline()).toBe(d.now + 100 + SESSION);
+    restored.onDeadlines(d.now + 100);
+    expect([...restored.members.keys()]).toEqual([a]);
   });
 });
 
