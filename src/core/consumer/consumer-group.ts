@@ -499,10 +499,14 @@ export class ConsumerGroup extends Group {
     this.trackPending(m);
   }
 
-  /** A member entering UnrevokedPartitions has its rebalance timeout to acknowledge the revocation. */
+  /**
+   * A member told to revoke has its (latest) rebalance timeout to acknowledge, counted from this answer;
+   * each new revocation reschedules it, as Kafka does whenever the member's assignment changes in
+   * UnrevokedPartitions. A member that keeps reporting the revoked partitions changes nothing, so its
+   * timer runs on.
+   */
   private trackRevocation(m: ConsumerMember, nextState: MemberState, now: number): void {
     if (nextState !== "UnrevokedPartitions") this.revokeDeadlines.delete(m.memberId);
-    else if (m.state !== "UnrevokedPartitions")
-      this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
+    else this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
   }
 }
