@@ -6,6 +6,7 @@
  */
 
 import fc from "fast-check";
+import { expect } from "vitest";
 import { TICK_MS, type Transport, type Violation, World } from "./world";
 
 /** Steps are short strings so that a shrunk counterexample reads as a story: `die#1`, `wait3`, `idle2`. */
@@ -33,8 +34,8 @@ export const schedules = (minSteps: number, maxSteps: number): fc.Arbitrary<Sche
     topics: fc
       .array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 2 })
       .map((counts) => Object.fromEntries(counts.map((n, i) => [`t${i}`, n]))),
-    // Mostly RPC (the object's own surface, fast); one in four through the Worker over HTTP.
-    transport: fc.constantFrom<Transport>("rpc", "rpc", "rpc", "http"),
+    // Mostly RPC (the object's own surface, fast); one in six through the Worker over HTTP.
+    transport: fc.constantFrom<Transport>("rpc", "rpc", "rpc", "rpc", "rpc", "http"),
     steps: fc.array(step, { minLength: minSteps, maxLength: maxSteps }),
   });
 
@@ -88,4 +89,28 @@ export async function runSchedule(
 export function report(r: { violations: Violation[]; trace: string[] }): string {
   const v = r.violations.map((x) => `  ${x.kind}: ${x.detail}`).join("\n");
   return `${r.violations.length} violation(s):\n${v}\ntrace:\n  ${r.trace.join("\n  ")}`;
+}
+
+/** Runs `numRuns` random schedules against fresh groups; a failing one is shrunk and reported. */
+export async function checkSchedules(
+  protocol: string,
+  makeModel: (w: World) => GroupModel & { stop?: () => void },
+  numRuns: number,
+): Promise<void> {
+  let ran = 0;
+  await fc.assert(
+    fc.asyncProperty(schedules(5, 10), async (schedule) => {
+      ran++;
+      let model: (GroupModel & { stop?: () => void }) | undefined;
+      const result = await runSchedule(schedule, protocol, (w) => {
+        model = makeModel(w);
+        return model;
+      });
+      model?.stop?.();
+      if (result.violations.length > 0) throw new Error(report(result));
+    }),
+    // Shrinking reruns schedules: bounded, so that a failure is reported in minutes, not hours.
+    { numRuns, interruptAfterTimeLimit: 240_000 },
+  );
+  expect(ran).toBeGreaterThanOrEqual(numRuns);
 }
