@@ -213,7 +213,10 @@ export class ClassicModel {
       return w.restart(step === "evict" && this.inFlight.size === 0 ? "evict" : "abort");
     const m = this.pick(who);
     if (!m) return;
-    w.log(`${m.name} ${step}`);
+    // A dynamic member's process restarting is a death: its successor would be a new member.
+    w.log(
+      `${m.name} ${step === "restart-static" && !m.instanceId ? "dies (a dynamic member restarts)" : step}`,
+    );
     if (step === "commit") return m.commit(w);
     m.alive = false;
     if (m.memberId === "") return;

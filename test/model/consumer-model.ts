@@ -159,7 +159,10 @@ export class ConsumerModel {
     if (step === "evict" || step === "abort") return w.restart(step);
     if (step === "idle-evict") return w.restart("evict");
     if (!m) return;
-    w.log(`${m.name} ${step}`);
+    // A dynamic member's process restarting is a death: its successor would be a new member.
+    w.log(
+      `${m.name} ${step === "restart-static" && !m.instanceId ? "dies (a dynamic member restarts)" : step}`,
+    );
     if (step === "leave") await m.leave(w);
     else if (step === "die") m.die(w);
     else if (step === "commit") await m.commit(w);
