@@ -50,6 +50,15 @@ export default defineConfig({
         GROUP_INITIAL_REBALANCE_DELAY_MS: "100",
         GROUP_MIN_SESSION_TIMEOUT_MS: "50",
       }),
+      // The black-box model: the coordinator's clock is moved by the test (src/core/clock.ts), so
+      // sessions and rebalance timeouts pass in virtual time and the alarm is fired when it is due.
+      workersProject("workers-model", ["test/model/**/*.test.ts"], {
+        AUTH_MODE: "none",
+        CONSUMER_SESSION_TIMEOUT_MS: "3000",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
+        GROUP_MIN_SESSION_TIMEOUT_MS: "1000",
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "300",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.

@@ -19,6 +19,7 @@ import type {
   SyncResponse,
 } from "./core/classic/classic-protocol.ts";
 import { heartbeat, type LeaveResponse, leaveGroup, syncGroup } from "./core/classic/classic-sync.ts";
+import * as clock from "./core/clock.ts";
 import { type Config, readConfig } from "./core/config.ts";
 import { ConsumerGroup } from "./core/consumer/consumer-group.ts";
 import {
@@ -72,7 +73,7 @@ export class GroupObject extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       const saved = this.store.loadGroup();
-      if (saved) this.group = restoreGroup(saved.record, saved.members, Date.now());
+      if (saved) this.group = restoreGroup(saved.record, saved.members, clock.now());
       this.armedAt = await ctx.storage.getAlarm();
     });
   }
@@ -312,7 +313,7 @@ export class GroupObject extends DurableObject<Env> {
     this.armedAt = null;
     const group = this.group;
     if (!group || !this.config) return;
-    const now = Date.now();
+    const now = clock.now();
     const retention = this.config.offsetsRetentionMs;
     let next: number | null = null;
     this.ctx.storage.transactionSync(() => {
@@ -349,7 +350,7 @@ export class GroupObject extends DurableObject<Env> {
   ): Promise<Result<T>> {
     const config = this.config;
     if (!config) return fail("COORDINATOR_NOT_AVAILABLE", "the coordinator's configuration is invalid");
-    const now = Date.now();
+    const now = clock.now();
     let result: Result<T> = fail("COORDINATOR_NOT_AVAILABLE", "not run");
     try {
       if (sql === "in-decision") {
@@ -391,7 +392,7 @@ export class GroupObject extends DurableObject<Env> {
   private reload(): void {
     this.store.forget();
     const saved = this.store.loadGroup();
-    this.group = saved ? restoreGroup(saved.record, saved.members, Date.now()) : null;
+    this.group = saved ? restoreGroup(saved.record, saved.members, clock.now()) : null;
   }
 
   /** Sets the alarm at `deadline` when it is earlier than the one set (or, `exact`, to precisely it). */
