@@ -128,12 +128,10 @@ export class WatchSockets {
         else this.close(ws, socket, CLOSE_FENCED, "fenced", fencedNotice(removal));
       }
     }
-    // A steady heartbeat changed nobody's assignment: it must not pay for listing the sockets.
+    // A steady heartbeat changed nobody's assignment: it looks up no socket. Only members whose target
+    // moved or who were handed partitions have notices, so each is looked up by its tag.
     if (!group.hasNotices) return;
-    // Only members with a socket can be pushed to: ask the core for those alone.
-    const listening = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) for (const tag of this.ctx.getTags(ws)) listening.add(tag);
-    for (const notice of group.takeNotices(listening)) {
+    for (const notice of group.takeNotices()) {
       if (notice.memberId === except) continue;
       for (const ws of this.ctx.getWebSockets(notice.memberId)) {
         const socket = attachmentOf(ws);
