@@ -11,6 +11,8 @@ export interface WatchClient {
   /** The next message not yet taken (waits up to `ms`). */
   next(ms?: number): Promise<any>;
   send(message: unknown): void;
+  /** Sends a text or binary frame as is. */
+  sendRaw(message: string | Uint8Array): void;
   /** Resolves with the close the object sent (or the runtime reported). */
   closed: Promise<{ code: number; reason: string }>;
   /** The close code once closed, or null while open. */
@@ -108,6 +110,7 @@ function client(ws: WebSocket): WatchClient {
       return messages[taken++];
     },
     send: (message) => ws.send(JSON.stringify(message)),
+    sendRaw: (message) => ws.send(message),
     closed,
     closeCode: () => code,
     close: () => {
