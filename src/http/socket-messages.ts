@@ -35,7 +35,11 @@ export const PROTOCOL_HEADER = "x-cohort-subprotocol";
 export function parseWatchPath(url: string): { groupId: string; memberId: string } | null {
   const match = new URL(url).pathname.match(/^\/v1\/groups\/([^/]+)\/members\/([^/]+)\/watch$/);
   if (!match) return null;
-  return { groupId: decodeURIComponent(match[1]!), memberId: decodeURIComponent(match[2]!) };
+  try {
+    return { groupId: decodeURIComponent(match[1]!), memberId: decodeURIComponent(match[2]!) };
+  } catch {
+    return null; // Not percent-encoded UTF-8: the Worker forwards only paths it encoded itself.
+  }
 }
 
 /** A heartbeat message for the socket's member; the member id defaults to the socket's own. */

@@ -5,8 +5,9 @@
  * `{"type":"error"}` body) while the object keeps serving.
  */
 
+import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { call, freshGroup } from "../integration/helpers";
+import { call, freshGroup, token } from "../integration/helpers";
 import { join, partitionsOf, watch } from "./consumer-helpers";
 import { mustWatch } from "./watch-client";
 
@@ -115,4 +116,16 @@ it("answers hostile socket messages with an error and keeps serving the member",
   expect(await socket.next()).toMatchObject({ type: "heartbeat", memberId: "a", memberEpoch: a.memberEpoch });
   expect(socket.closeCode()).toBeNull();
   socket.close();
+});
+
+it("answers an upgrade whose member id is not percent-encoded UTF-8 with a 4xx, not a 5xx", async () => {
+  const g = freshGroup("w");
+  await join(g, "a", { t: 1 });
+  for (const raw of ["%zz", "%ED%A0%80", "%C0%AF"]) {
+    const res = await exports.default.fetch(`http://cohort.test/v1/groups/${g}/members/${raw}/watch`, {
+      headers: { Upgrade: "websocket", authorization: `Bearer ${await token()}` },
+    });
+    expect({ raw, status: res.status, ws: res.webSocket ?? null }).toEqual({ raw, status: 409, ws: null });
+    expect((await res.json<any>()).error.code).toBe("UNKNOWN_MEMBER_ID");
+  }
 });

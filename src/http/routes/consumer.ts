@@ -59,7 +59,7 @@ export const consumerRoutes = newApp()
           errorOf("INVALID_REQUEST", "this route needs a WebSocket upgrade (Upgrade: websocket)"),
         );
       }
-      const { groupId } = c.req.valid("param");
+      const { groupId, memberId } = c.req.valid("param");
       // The auth middleware refused a malformed offer already.
       const offer = offeredProtocols(c.req.header("sec-websocket-protocol"));
       const headers = new Headers({ upgrade: "websocket" });
@@ -68,6 +68,8 @@ export const consumerRoutes = newApp()
       const expiresAt = c.get("grant").expiresAt;
       if (expiresAt !== null) headers.set(EXPIRES_HEADER, String(expiresAt));
       if (typeof offer !== "string" && offer.offered) headers.set(PROTOCOL_HEADER, WATCH_PROTOCOL);
-      return groupStub(c.env, groupId).fetch(new Request(c.req.url, { headers }));
+      // The ids as validated here, encoded afresh: the object decodes exactly what the Worker checked.
+      const path = `/v1/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(memberId)}/watch`;
+      return groupStub(c.env, groupId).fetch(new Request(new URL(path, c.req.url), { headers }));
     },
   );
