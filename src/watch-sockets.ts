@@ -69,6 +69,12 @@ export class WatchSockets {
     if (config.authMode === "jwt" && !(Number.isFinite(expiresAt) && expiresAt > now)) {
       return refuse({ code: "UNAUTHENTICATED", message: "the watch upgrade carries no valid token" });
     }
+    if (group && !(group instanceof ConsumerGroup) && group.memberCount > 0) {
+      return refuse({
+        code: "INCONSISTENT_GROUP_PROTOCOL",
+        message: `group ${target.groupId} is a ${group.type} group: the watch is for consumer-protocol members`,
+      });
+    }
     const member = group instanceof ConsumerGroup ? group.members.get(target.memberId) : undefined;
     if (!member) {
       return refuse({

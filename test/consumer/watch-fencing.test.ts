@@ -2,12 +2,13 @@
  * A removed member's sockets (API.md §5): expired by the alarm, left with −1 (over HTTP or over the
  * socket itself) or replaced as a static member, it gets `{"type":"fenced"}` with the code its next
  * heartbeat would get, and every socket of it is closed 4000. And the caps: a watch only for a member
- * of the group, at most 4 per member (a fifth replaces the oldest, closed 4002), and at most
+ * of the consumer group, at most 4 per member (a fifth replaces the oldest, closed 4002), and at most
  * 2 × GROUP_MAX_SIZE per object (409 GROUP_MAX_SIZE_REACHED; this project sets GROUP_MAX_SIZE=64).
  */
 
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { expect, it } from "vitest";
+import { joinNew } from "../classic/members";
 import { call, freshGroup } from "../integration/helpers";
 import { beat, heartbeat, join, type Member, sleep, stub } from "./consumer-helpers";
 import { closeOf, mustWatch, openWatch, type WatchClient } from "./watch-client";
@@ -78,6 +79,21 @@ it("opens a watch only for a member of the group", async () => {
     code: "UNKNOWN_MEMBER_ID",
   });
   (await mustWatch(g, "a")).close();
+
+  // A classic group's members do not speak the consumer protocol.
+  const c = freshGroup("wf");
+  const joining = joinNew(c); // parked for GROUP_INITIAL_REBALANCE_DELAY_MS
+  let members: unknown[] = [];
+  while (members.length === 0) {
+    await sleep(50);
+    members = (await call("GET", `/v1/groups/${c}`)).body.members ?? [];
+  }
+  const classic = await openWatch(c, (members[0] as { memberId: string }).memberId);
+  expect({ status: classic.status, code: classic.body.error.code }).toEqual({
+    status: 409,
+    code: "INCONSISTENT_GROUP_PROTOCOL",
+  });
+  expect((await joining).status).toBe(200);
 });
 
 it("keeps at most 4 sockets per member (a newer one replaces the oldest) and 2 × GROUP_MAX_SIZE per object", async () => {
