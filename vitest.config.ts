@@ -42,6 +42,8 @@ export default defineConfig({
         JWT_SECRET: TEST_JWT_SECRET,
         CONSUMER_SESSION_TIMEOUT_MS: "1500",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
+        // Small enough that the watch sockets' object cap (2 × GROUP_MAX_SIZE) can be reached.
+        GROUP_MAX_SIZE: "16",
       }),
       // The classic protocol with short delays, so join barriers and session expiry run in real time.
       workersProject("workers-classic", ["test/classic/**/*.test.ts"], {

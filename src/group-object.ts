@@ -21,14 +21,12 @@ import type {
 import { heartbeat, type LeaveResponse, leaveGroup, syncGroup } from "./core/classic/classic-sync.ts";
 import * as clock from "./core/clock.ts";
 import { type Config, readConfig } from "./core/config.ts";
-import { ConsumerGroup } from "./core/consumer/consumer-group.ts";
 import {
   consumerHeartbeat,
   type HeartbeatRequest,
   type HeartbeatResponse,
 } from "./core/consumer/consumer-heartbeat.ts";
-import { toList } from "./core/consumer/partitions.ts";
-import { errorBody, fail, ok, type Result } from "./core/errors.ts";
+import { fail, ok, type Result } from "./core/errors.ts";
 import type { Group, GroupDescription } from "./core/group.ts";
 import {
   type CommitRequest,
@@ -48,16 +46,17 @@ import {
 import { restoreGroup } from "./core/restore.ts";
 import { directory } from "./directory-object.ts";
 import {
-  assignmentPush,
+  errorReply,
   heartbeatReply,
   parseHeartbeatMessage,
-  parseWatchPath,
   type WatchAttachment,
 } from "./http/socket-messages.ts";
 import { GroupStore } from "./storage/group-store.ts";
+import { isExpired, send, WatchSockets } from "./watch-sockets.ts";
 
 export class GroupObject extends DurableObject<Env> {
   private readonly store: GroupStore;
+  private readonly watch: WatchSockets;
   private readonly config: Config | null;
   private group: Group | null = null;
   /** The time the alarm is set for (null: none); it never lies after the earliest deadline. */
@@ -68,6 +67,7 @@ export class GroupObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new GroupStore(ctx.storage.sql);
+    this.watch = new WatchSockets(ctx);
     const read = readConfig(env as unknown as Record<string, unknown>);
     this.config = read.ok ? read.config : null;
     ctx.blockConcurrencyWhile(async () => {
@@ -159,49 +159,56 @@ export class GroupObject extends DurableObject<Env> {
   // ---- consumer protocol (API.md §5) ----
 
   async consumerHeartbeat(groupId: string, req: HeartbeatRequest): Promise<Result<HeartbeatResponse>> {
+    const { result, group } = await this.decideHeartbeat(groupId, req);
+    // The member that asked gets its answer directly; every other changed member gets a push.
+    this.pushAssignments(result.ok ? result.value.memberId : req.memberId, group);
+    return result;
+  }
+
+  /** A heartbeat's decision, with the group it ran on (gone from `this.group` if its last member left). */
+  private async decideHeartbeat(
+    groupId: string,
+    req: HeartbeatRequest,
+  ): Promise<{ result: Result<HeartbeatResponse>; group: Group | null }> {
+    let group: Group | null = null;
     const result = await this.mutate(
       groupId,
       (config, now) => {
         const out = consumerHeartbeat(this.group, groupId, req, now, config, () => crypto.randomUUID());
-        this.group = out.group;
+        this.group = group = out.group;
         return out.result;
       },
       "after-decision",
     );
-    // The member that asked gets its answer directly; every other changed member gets a push.
-    this.pushAssignments(result.ok ? result.value.memberId : req.memberId);
-    return result;
+    return { result, group: group ?? this.group };
   }
 
   /** The watch WebSocket's upgrade, forwarded by the Worker once it authorized the caller. */
   override async fetch(request: Request): Promise<Response> {
-    const target = parseWatchPath(request.url);
-    if (!target || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      const error = { code: "NOT_FOUND" as const, message: "only the watch WebSocket is served here" };
-      return Response.json(errorBody(error), { status: 404 });
-    }
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    const attachment: WatchAttachment = {
-      ...target,
-      clientHost: request.headers.get("cf-connecting-ip") ?? "",
-    };
-    this.ctx.acceptWebSocket(server, [target.memberId]);
-    server.serializeAttachment(attachment);
-    const member = this.group instanceof ConsumerGroup ? this.group.members.get(target.memberId) : undefined;
-    if (member && !member.left)
-      server.send(assignmentPush({ ...member, assignment: toList(member.assigned) }));
-    return new Response(null, { status: 101, webSocket: client });
+    return this.watch.accept(request, this.group, this.config);
   }
 
+  /** A heartbeat over the socket: refused once the token expired; answered before any fenced notice. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const socket = ws.deserializeAttachment() as WatchAttachment;
+    if (socket.closed) return;
+    if (isExpired(socket, Date.now())) return this.watch.closeUnauthenticated(ws, socket);
     const req = parseHeartbeatMessage(message, socket);
-    const result = req.ok ? await this.consumerHeartbeat(socket.groupId, req.value) : req;
-    ws.send(heartbeatReply(result));
+    if (!req.ok) return send(ws, heartbeatReply(req));
+    try {
+      const { result, group } = await this.decideHeartbeat(socket.groupId, req.value);
+      send(ws, heartbeatReply(result));
+      this.pushAssignments(socket.memberId, group);
+    } catch (err) {
+      // A failed step was rolled back; the member retries as after any 503.
+      console.error("cohort: socket heartbeat failed", socket.groupId, err);
+      send(ws, errorReply({ code: "COORDINATOR_NOT_AVAILABLE", message: "the heartbeat failed; retry" }));
+    }
   }
 
   /** Closing a socket does not drop the member: its session times out as for HTTP heartbeats. */
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.watch.forget();
     try {
       ws.close(code === 1005 ? 1000 : code, "closed");
     } catch {
@@ -209,23 +216,13 @@ export class GroupObject extends DurableObject<Env> {
     }
   }
 
-  /** Sends each member whose epoch or assignment changed its new assignment, on all its sockets. */
-  private pushAssignments(except?: string): void {
-    // A steady heartbeat changed nobody's assignment: it must not pay for listing the sockets.
-    if (!(this.group instanceof ConsumerGroup) || !this.group.hasNotices) return;
-    // Only members with a socket can be pushed to: ask the core for those alone.
-    const listening = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) for (const tag of this.ctx.getTags(ws)) listening.add(tag);
-    for (const notice of this.group.takeNotices(listening)) {
-      if (notice.memberId === except) continue;
-      for (const ws of this.ctx.getWebSockets(notice.memberId)) {
-        try {
-          ws.send(assignmentPush(notice));
-        } catch {
-          // A socket closing concurrently: the member learns from its next heartbeat.
-        }
-      }
-    }
+  override async webSocketError(): Promise<void> {
+    this.watch.forget();
+  }
+
+  /** Pushes changed assignments and closes removed members' sockets, for the group an event ran on. */
+  private pushAssignments(except?: string, group: Group | null = this.group): void {
+    this.watch.notify(group, except);
   }
 
   // ---- classic protocol (API.md §4) ----
@@ -311,6 +308,7 @@ export class GroupObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.armedAt = null;
+    this.watch.closeExpired(Date.now());
     const group = this.group;
     if (!group || !this.config) return;
     const now = clock.now();
@@ -326,7 +324,7 @@ export class GroupObject extends DurableObject<Env> {
       next = minDeadline(group.nextDeadline(), plan.next);
       this.persist(group);
     });
-    this.pushAssignments();
+    this.pushAssignments(undefined, group);
     this.deliverClassic(group);
     if (this.group) await this.arm(next, true);
     await this.syncDirectory(group.groupId);

@@ -45,6 +45,16 @@ import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
 // The persisted shapes live in consumer-member.ts; importers keep finding them here.
 export * from "./consumer-member.ts";
 
+/** Why a member left the group, as data for the shell: its watch sockets are told and closed. */
+export type RemovalReason = "session" | "rebalance" | "left";
+
+/** A member removed from the group, with the code its next heartbeat would get (Kafka's). */
+export interface MemberRemoval {
+  memberId: string;
+  code: "UNKNOWN_MEMBER_ID" | "FENCED_INSTANCE_ID";
+  message: string;
+}
+
 export class ConsumerGroup extends Group {
   readonly type = "consumer" as const;
   groupEpoch: number;
@@ -62,6 +72,8 @@ export class ConsumerGroup extends Group {
   private readonly notices = new Set<string>();
   /** Of `notices`, those whose target moved: they must heartbeat to learn their new assignment. */
   private readonly retargeted = new Set<string>();
+  /** Members removed since the last `takeRemovals` (volatile: sockets do not outlive the object). */
+  private removals: MemberRemoval[] = [];
   private readonly slots = new MemberSlots();
   /** Partition -> slot of the member holding it (assigned or being revoked). */
   private readonly owners = new PartitionIndex();
@@ -215,9 +227,10 @@ export class ConsumerGroup extends Group {
 
   /** Fences members whose session expired or who kept partitions past their rebalance timeout. */
   onDeadlines(now: number): void {
-    const due = new Set([...this.sessionDeadlines.due(now), ...this.revokeDeadlines.due(now)]);
+    const silent = new Set(this.sessionDeadlines.due(now));
+    const due = new Set([...silent, ...this.revokeDeadlines.due(now)]);
     if (due.size === 0) return;
-    for (const id of due) this.removeMember(id, now);
+    for (const id of due) this.removeMember(id, now, silent.has(id) ? "session" : "rebalance");
     this.settle(now);
   }
 
@@ -259,9 +272,10 @@ export class ConsumerGroup extends Group {
   }
 
   /** Removes a member and its deadlines; its partitions become free. The caller bumps the epoch. */
-  removeMember(memberId: string, now: number): void {
+  removeMember(memberId: string, now: number, reason: RemovalReason = "left"): void {
     const m = this.members.get(memberId);
     if (!m) return;
+    this.removals.push(removal(m, reason, this.sessionTimeoutMs));
     this.members.delete(memberId);
     const slot = this.slots.of(memberId);
     this.release(union(m.assigned, m.revoking), slot);
@@ -295,6 +309,11 @@ export class ConsumerGroup extends Group {
       this.revokeDeadlines.delete(away.memberId);
       if (revokeBy !== undefined) this.revokeDeadlines.set(memberId, revokeBy);
       this.touchMember(away.memberId);
+      this.removals.push({
+        memberId: away.memberId,
+        code: "FENCED_INSTANCE_ID",
+        message: `static instance ${away.groupInstanceId} is now held by member ${memberId}`,
+      });
     }
     this.putMember(member, now);
     this.notices.add(memberId);
@@ -383,6 +402,14 @@ export class ConsumerGroup extends Group {
       )
         this.reconcileMember(m.memberId, now);
     }
+  }
+
+  /** Returns and forgets the members removed since the last call (the shell closes their sockets). */
+  takeRemovals(): MemberRemoval[] {
+    if (this.removals.length === 0) return [];
+    const out = this.removals;
+    this.removals = [];
+    return out;
   }
 
   /** Whether any member must be told something since the last `takeNotices` (cheap: no scan). */
@@ -509,4 +536,13 @@ export class ConsumerGroup extends Group {
     if (nextState !== "UnrevokedPartitions") this.revokeDeadlines.delete(m.memberId);
     else this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
   }
+}
+
+function removal(m: ConsumerMember, reason: RemovalReason, sessionTimeoutMs: number): MemberRemoval {
+  const why = {
+    session: `sent no heartbeat within the session timeout (${sessionTimeoutMs} ms)`,
+    rebalance: `kept partitions to revoke past its rebalance timeout (${m.rebalanceTimeoutMs} ms)`,
+    left: "left the group (memberEpoch -1)",
+  }[reason];
+  return { memberId: m.memberId, code: "UNKNOWN_MEMBER_ID", message: `member ${m.memberId} ${why}` };
 }
