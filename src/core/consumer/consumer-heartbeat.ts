@@ -9,7 +9,7 @@ import type { Config } from "../config.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import type { Group, TopicPartitions } from "../group.ts";
 import { ConsumerGroup, type ConsumerMember, LEFT_STATIC_EPOCH } from "./consumer-group.ts";
-import { fromList, isSubset, toList } from "./partitions.ts";
+import { fromList, isSubset, noPartitions, toList } from "./partitions.ts";
 
 export const LEAVE_EPOCH = -1;
 
@@ -152,9 +152,9 @@ function join(
       memberEpoch: 0,
       previousMemberEpoch: 0,
       state: "Stable",
-      assigned: {},
-      revoking: {},
-      target: {},
+      assigned: noPartitions(),
+      revoking: noPartitions(),
+      target: noPartitions(),
       left: false,
     };
     group.putMember(member, now);
