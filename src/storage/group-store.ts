@@ -1,11 +1,12 @@
 /**
  * The SQLite rows of one group's Durable Object: the group's own row, one row per member (JSON), and
  * one row per committed offset. Only the Durable Object shell uses this; the core never sees SQL.
- * Every statement's written rows are counted, so tests and benchmarks can show what an operation costs.
+ * Every statement's written and read rows are counted, so tests and benchmarks can show what an
+ * operation costs.
  */
 
 import type { DirtyRows, GroupRecord } from "../core/group";
-import type { OffsetRow, TopicCommitRange } from "../core/offsets";
+import type { OffsetAges, OffsetRow } from "../core/offsets";
 
 /** Schema migrations by version; each runs once, in order, inside the constructor's blockConcurrencyWhile. */
 const MIGRATIONS: string[] = [
@@ -32,11 +33,19 @@ const toOffsetRow = (r: Row): OffsetRow => ({
 const OFFSET_COLUMNS =
   "topic, partition, committed_offset, metadata, leader_epoch, committed_at, log_end_offset";
 
-export class GroupStore {
+export class GroupStore implements OffsetAges {
   /** Rows written since this object started (SQLite's own count, summed over statements). */
   rowsWritten = 0;
+  /** Rows read since this object started (SQLite's own count: rows visited, not only returned). */
+  rowsRead = 0;
   /** Known to hold at least one offset (see `hasOffsets`). */
   private holdsOffsets = false;
+  /**
+   * The oldest `committedAt` of any offset (null: none), or undefined when not known. Commits only
+   * add rows at `now`, so it stays valid across them (a re-commit of the oldest row leaves it older
+   * than the truth, which only makes the alarm look once too early); deletions forget it.
+   */
+  private oldest: number | null | undefined;
 
   private readonly sql: SqlStorage;
 
@@ -44,22 +53,25 @@ export class GroupStore {
     this.sql = sql;
   }
 
-  private exec(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Row> {
+  /** Runs a query to the end and counts the rows it read and wrote (final only once drained). */
+  private exec(query: string, ...bindings: SqlStorageValue[]): Row[] {
     const cursor = this.sql.exec<Row>(query, ...bindings);
-    return cursor;
+    const rows = cursor.toArray();
+    this.rowsRead += cursor.rowsRead;
+    this.rowsWritten += cursor.rowsWritten;
+    return rows;
   }
 
-  /** Runs a write and counts its rows (the cursor must be drained for the count to be final). */
+  /** Runs a write; returns the rows it wrote. */
   private write(query: string, ...bindings: SqlStorageValue[]): number {
-    const cursor = this.exec(query, ...bindings);
-    cursor.toArray();
-    this.rowsWritten += cursor.rowsWritten;
-    return cursor.rowsWritten;
+    const before = this.rowsWritten;
+    this.exec(query, ...bindings);
+    return this.rowsWritten - before;
   }
 
   migrate(): void {
     this.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const current = (this.exec("SELECT MAX(version) AS v FROM schema_version").one().v as number | null) ?? 0;
+    const current = (this.exec("SELECT MAX(version) AS v FROM schema_version")[0]?.v as number | null) ?? 0;
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.exec(MIGRATIONS[v]!);
       this.exec("INSERT INTO schema_version (version) VALUES (?)", v + 1);
@@ -67,9 +79,9 @@ export class GroupStore {
   }
 
   loadGroup(): { record: GroupRecord; members: unknown[] } | null {
-    const row = this.exec("SELECT record FROM group_row WHERE id = 1").toArray()[0];
+    const row = this.exec("SELECT record FROM group_row WHERE id = 1")[0];
     if (!row) return null;
-    const members = this.exec("SELECT record FROM members").toArray();
+    const members = this.exec("SELECT record FROM members");
     return {
       record: JSON.parse(row.record as string) as GroupRecord,
       members: members.map((m) => JSON.parse(m.record as string) as unknown),
@@ -101,6 +113,11 @@ export class GroupStore {
   writeOffsets(rows: OffsetRow[]): void {
     if (rows.length === 0) return;
     this.holdsOffsets = true;
+    if (this.oldest !== undefined) {
+      let oldest = this.oldest ?? Number.POSITIVE_INFINITY;
+      for (const r of rows) oldest = Math.min(oldest, r.committedAt);
+      this.oldest = oldest;
+    }
     const batch = JSON.stringify(
       rows.map((r) => [
         r.topic,
@@ -123,20 +140,20 @@ export class GroupStore {
     );
   }
 
-  /** Offsets sorted by topic then partition, optionally of some topics only. */
+  /**
+   * Offsets sorted by topic then partition, optionally of some topics only. The topics travel as one
+   * JSON parameter (the platform allows 100 bound parameters per query, so one `?` per topic failed
+   * past 100 topics); the primary key's `topic` prefix serves each one.
+   */
   readOffsets(topics?: string[]): OffsetRow[] {
     if (topics && topics.length > 0) {
-      const marks = topics.map(() => "?").join(", ");
       return this.exec(
-        `SELECT ${OFFSET_COLUMNS} FROM offsets WHERE topic IN (${marks}) ORDER BY topic, partition`,
-        ...topics,
-      )
-        .toArray()
-        .map(toOffsetRow);
+        `SELECT ${OFFSET_COLUMNS} FROM offsets
+         WHERE topic IN (SELECT value FROM json_each(?)) ORDER BY topic, partition`,
+        JSON.stringify([...new Set(topics)]),
+      ).map(toOffsetRow);
     }
-    return this.exec(`SELECT ${OFFSET_COLUMNS} FROM offsets ORDER BY topic, partition`)
-      .toArray()
-      .map(toOffsetRow);
+    return this.exec(`SELECT ${OFFSET_COLUMNS} FROM offsets ORDER BY topic, partition`).map(toOffsetRow);
   }
 
   readOffset(topic: string, partition: number): OffsetRow | null {
@@ -144,7 +161,7 @@ export class GroupStore {
       `SELECT ${OFFSET_COLUMNS} FROM offsets WHERE topic = ? AND partition = ?`,
       topic,
       partition,
-    ).toArray()[0];
+    )[0];
     return row ? toOffsetRow(row) : null;
   }
 
@@ -153,42 +170,55 @@ export class GroupStore {
    * answer is remembered while it can only stay true (until a delete, or a rollback: `forget()`).
    */
   hasOffsets(): boolean {
-    this.holdsOffsets ||= this.exec("SELECT 1 FROM offsets LIMIT 1").toArray().length > 0;
+    this.holdsOffsets ||= this.exec("SELECT 1 FROM offsets LIMIT 1").length > 0;
     return this.holdsOffsets;
   }
 
-  /** Forgets what was remembered about the rows, after a transaction rolled back. */
+  any(): boolean {
+    return this.hasOffsets();
+  }
+
+  /**
+   * The oldest commit, for a simple group's retention. Without an index on `committed_at` (which
+   * would cost a second written row per committed offset) this scans the offsets, so it is
+   * remembered: asked again only after a deletion, i.e. once per expiry, not once per alarm.
+   */
+  oldestCommit(): number | null {
+    if (this.oldest === undefined) {
+      const row = this.exec("SELECT MIN(committed_at) AS oldest FROM offsets")[0];
+      this.oldest = (row?.oldest as number | null | undefined) ?? null;
+    }
+    return this.oldest;
+  }
+
+  /** Forgets what was remembered about the rows, after a transaction rolled back or a deletion. */
   forget(): void {
     this.holdsOffsets = false;
+    this.oldest = undefined;
   }
 
   /** Deletes a topic's offsets (some partitions, or all); returns how many rows went. */
   deleteOffsets(topic: string, partitions?: number[]): number {
-    this.holdsOffsets = false;
+    this.forget();
     if (!partitions) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
-    let deleted = 0;
-    for (const p of new Set(partitions))
-      deleted += this.write("DELETE FROM offsets WHERE topic = ? AND partition = ?", topic, p);
-    return deleted;
+    // One statement whatever the number of partitions (one JSON parameter, as in readOffsets).
+    return this.write(
+      "DELETE FROM offsets WHERE topic = ? AND partition IN (SELECT value FROM json_each(?))",
+      topic,
+      JSON.stringify([...new Set(partitions)]),
+    );
   }
 
-  /** The oldest commit per topic, for retention. */
-  topicCommitRanges(): TopicCommitRange[] {
-    return this.exec("SELECT topic, MIN(committed_at) AS oldest FROM offsets GROUP BY topic")
-      .toArray()
-      .map((r) => ({ topic: r.topic as string, oldestCommit: r.oldest as number }));
-  }
-
-  /** Deletes a topic's offsets committed at or before `committedUpTo` (null: all of them). */
-  expireOffsets(topic: string, committedUpTo: number | null): number {
-    this.holdsOffsets = false;
-    if (committedUpTo === null) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
-    return this.write("DELETE FROM offsets WHERE topic = ? AND committed_at <= ?", topic, committedUpTo);
+  /** Deletes the offsets committed at or before `committedUpTo` (null: all of them). */
+  expireOffsets(committedUpTo: number | null): number {
+    this.forget();
+    if (committedUpTo === null) return this.write("DELETE FROM offsets");
+    return this.write("DELETE FROM offsets WHERE committed_at <= ?", committedUpTo);
   }
 
   /** Removes every row of the group. */
   deleteAll(): void {
-    this.holdsOffsets = false;
+    this.forget();
     this.write("DELETE FROM offsets");
     this.write("DELETE FROM members");
     this.write("DELETE FROM group_row");
