@@ -1,6 +1,13 @@
 /**
  * The SQLite rows of one group's Durable Object: the group's own row, one row per member (JSON), and
  * one row per committed offset. Only the Durable Object shell uses this; the core never sees SQL.
+ *
+ * Every row stays under 1 MB by construction. A group or member record longer than PART_CHARS is
+ * split: its first PART_CHARS in `group_row`/`members`, the rest in `record_parts`, PART_CHARS at a
+ * time (≤ 3 UTF-8 bytes per UTF-16 unit: ≤ 768 KiB per row). An offset row holds a topic (≤ 249
+ * bytes), metadata (≤ OFFSET_METADATA_MAX_BYTES, at most 256 KiB) and six numbers. A record is split
+ * only when it is that large: the limits make that rare (a consumer member holding ~40,000 partitions;
+ * GROUP_MAX_PARTITIONS bounds how large it can get, README), and a usual member is one row as before.
  * Every statement's written and read rows are counted, so tests and benchmarks can show what an
  * operation costs.
  */
@@ -16,7 +23,30 @@ const MIGRATIONS: string[] = [
      topic TEXT NOT NULL, partition INTEGER NOT NULL, committed_offset INTEGER NOT NULL,
      metadata TEXT NOT NULL, leader_epoch INTEGER, committed_at INTEGER NOT NULL, log_end_offset INTEGER,
      PRIMARY KEY (topic, partition)) WITHOUT ROWID;`,
+  // The continuation of records longer than PART_CHARS: owner "group" or "member:<id>", part ≥ 1.
+  `CREATE TABLE record_parts (owner TEXT NOT NULL, part INTEGER NOT NULL CHECK (part >= 1), record TEXT NOT NULL,
+     PRIMARY KEY (owner, part)) WITHOUT ROWID;`,
 ];
+
+/** UTF-16 units per stored piece of a record: ≤ 768 KiB of UTF-8, under the 1 MB a row may take here. */
+export const PART_CHARS = 262_144;
+
+/** `text` in pieces of at most PART_CHARS units, never splitting a surrogate pair. */
+export function splitRecord(text: string): string[] {
+  const parts: string[] = [];
+  let at = 0;
+  while (at < text.length || parts.length === 0) {
+    let end = Math.min(at + PART_CHARS, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    parts.push(text.slice(at, end));
+    at = end;
+  }
+  return parts;
+}
+
+const GROUP_OWNER = "group";
+const memberOwner = (memberId: string) => `member:${memberId}`;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -46,6 +76,8 @@ export class GroupStore implements OffsetAges {
    * than the truth, which only makes the alarm look once too early); deletions forget it.
    */
   private oldest: number | null | undefined;
+  /** Continuation rows each owner has in `record_parts`, where known (unknown: delete to be sure). */
+  private readonly parts = new Map<string, number>();
 
   private readonly sql: SqlStorage;
 
@@ -81,27 +113,61 @@ export class GroupStore implements OffsetAges {
   loadGroup(): { record: GroupRecord; members: unknown[] } | null {
     const row = this.exec("SELECT record FROM group_row WHERE id = 1")[0];
     if (!row) return null;
-    const members = this.exec("SELECT record FROM members");
+    const rest = new Map<string, string[]>();
+    this.parts.clear();
+    for (const p of this.exec("SELECT owner, record FROM record_parts ORDER BY owner, part")) {
+      const owner = p.owner as string;
+      rest.set(owner, [...(rest.get(owner) ?? []), p.record as string]);
+    }
+    const whole = (owner: string, first: string) => {
+      const more = rest.get(owner) ?? [];
+      this.parts.set(owner, more.length);
+      return more.length === 0 ? first : first + more.join("");
+    };
+    const members = this.exec("SELECT member_id, record FROM members");
     return {
-      record: JSON.parse(row.record as string) as GroupRecord,
-      members: members.map((m) => JSON.parse(m.record as string) as unknown),
+      record: JSON.parse(whole(GROUP_OWNER, row.record as string)) as GroupRecord,
+      members: members.map(
+        (m) => JSON.parse(whole(memberOwner(m.member_id as string), m.record as string)) as unknown,
+      ),
     };
   }
 
   /** Writes the rows a mutation changed: the group row and changed or removed members. */
   saveGroup(record: GroupRecord, dirty: DirtyRows): void {
     if (dirty.group) {
-      this.write("INSERT OR REPLACE INTO group_row (id, record) VALUES (1, ?)", JSON.stringify(record));
+      const [first, ...more] = splitRecord(JSON.stringify(record));
+      this.write("INSERT OR REPLACE INTO group_row (id, record) VALUES (1, ?)", first!);
+      this.writeParts(GROUP_OWNER, more);
     }
     for (const [memberId, value] of dirty.members) {
-      if (value === undefined) this.write("DELETE FROM members WHERE member_id = ?", memberId);
-      else
-        this.write(
-          "INSERT OR REPLACE INTO members (member_id, record) VALUES (?, ?)",
-          memberId,
-          JSON.stringify(value),
-        );
+      if (value === undefined) {
+        this.write("DELETE FROM members WHERE member_id = ?", memberId);
+        this.writeParts(memberOwner(memberId), []);
+        this.parts.delete(memberOwner(memberId));
+        continue;
+      }
+      const [first, ...more] = splitRecord(JSON.stringify(value));
+      this.write("INSERT OR REPLACE INTO members (member_id, record) VALUES (?, ?)", memberId, first!);
+      this.writeParts(memberOwner(memberId), more);
     }
+  }
+
+  /** Replaces an owner's continuation rows; a record that fits one row (the usual case) costs nothing here. */
+  private writeParts(owner: string, more: string[]): void {
+    const had = this.parts.get(owner);
+    if (had === undefined || had > more.length) {
+      this.write("DELETE FROM record_parts WHERE owner = ? AND part > ?", owner, more.length);
+    }
+    more.forEach((text, i) => {
+      this.write(
+        "INSERT OR REPLACE INTO record_parts (owner, part, record) VALUES (?, ?, ?)",
+        owner,
+        i + 1,
+        text,
+      );
+    });
+    this.parts.set(owner, more.length);
   }
 
   /**
@@ -191,15 +257,21 @@ export class GroupStore implements OffsetAges {
     return this.oldest;
   }
 
-  /** Forgets what was remembered about the rows, after a transaction rolled back or a deletion. */
+  /** Forgets what was remembered about the rows, after a transaction rolled back. */
   forget(): void {
+    this.forgetOffsets();
+    this.parts.clear();
+  }
+
+  /** Forgets what was remembered about the offsets, after some were deleted. */
+  private forgetOffsets(): void {
     this.holdsOffsets = false;
     this.oldest = undefined;
   }
 
   /** Deletes a topic's offsets (some partitions, or all); returns how many rows went. */
   deleteOffsets(topic: string, partitions?: number[]): number {
-    this.forget();
+    this.forgetOffsets();
     if (!partitions) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
     // One statement whatever the number of partitions (one JSON parameter, as in readOffsets).
     return this.write(
@@ -211,7 +283,7 @@ export class GroupStore implements OffsetAges {
 
   /** Deletes the offsets committed at or before `committedUpTo` (null: all of them). */
   expireOffsets(committedUpTo: number | null): number {
-    this.forget();
+    this.forgetOffsets();
     if (committedUpTo === null) return this.write("DELETE FROM offsets");
     return this.write("DELETE FROM offsets WHERE committed_at <= ?", committedUpTo);
   }
@@ -222,5 +294,6 @@ export class GroupStore implements OffsetAges {
     this.write("DELETE FROM offsets");
     this.write("DELETE FROM members");
     this.write("DELETE FROM group_row");
+    this.write("DELETE FROM record_parts");
   }
 }
