@@ -19,18 +19,12 @@ import type { HeartbeatRequest } from "./consumer/consumer-heartbeat.ts";
 import { own } from "./dict.ts";
 import type { CohortError } from "./errors.ts";
 
-/** Partitions of the topics someone subscribes to, given each member's topics and the counts. */
-function total(subscribed: Iterable<string>, count: (topic: string) => number): number {
-  let sum = 0;
-  for (const t of subscribed) sum += count(t);
-  return sum;
-}
-
 /**
  * A consumer heartbeat that would make the group assign more than GROUP_MAX_PARTITIONS partitions
  * (its subscription and partition counts with everyone else's), or that reports owning more than
  * that, is refused with INVALID_REQUEST. A group already over the limit (the limit was lowered) may
- * still take heartbeats that do not raise its total.
+ * still take heartbeats that do not raise its total. O(topics in the request and the group): a steady
+ * heartbeat repeating its subscription (as the SDK sends it) does not visit the other members.
  */
 export function checkConsumerLimits(
   group: ConsumerGroup,
@@ -47,22 +41,25 @@ export function checkConsumerLimits(
     };
   }
   if (!req.subscribedTopics || req.memberEpoch < 0) return null;
+  // The counts hold exactly the topics someone subscribes to (the target refresh drops the others).
+  const counts = group.partitionCounts;
+  const count = (t: string) => own(counts, t) ?? 0;
+  let now = 0;
+  for (const t of Object.keys(counts)) now += counts[t]!;
   const asked = new Map<string, number>();
   for (const { name, partitions } of req.subscribedTopics)
     asked.set(name, Math.max(partitions, asked.get(name) ?? 0));
-  const others = new Set<string>();
-  const before = new Set<string>();
-  for (const m of group.members.values()) {
-    for (const t of m.subscribedTopics) {
-      before.add(t);
-      if (m.memberId !== req.memberId) others.add(t);
+  let after = now;
+  for (const [t, n] of asked) after += Math.max(0, n - count(t));
+  // Topics this member stops subscribing to no longer count, unless another member keeps them.
+  const member = group.members.get(req.memberId ?? "");
+  const dropped = new Set((member?.subscribedTopics ?? []).filter((t) => !asked.has(t)));
+  if (dropped.size > 0) {
+    for (const m of group.members.values()) {
+      if (m !== member) for (const t of m.subscribedTopics) dropped.delete(t);
     }
+    for (const t of dropped) after -= count(t);
   }
-  const counts = group.partitionCounts;
-  const now = total(before, (t) => own(counts, t) ?? 0);
-  const after = total(new Set([...others, ...asked.keys()]), (t) =>
-    Math.max(own(counts, t) ?? 0, asked.get(t) ?? 0),
-  );
   if (after <= max || after <= now) return null;
   return {
     code: "INVALID_REQUEST",

@@ -4,8 +4,10 @@
  * that have not joined, bounded by GROUP_MAX_SIZE; the configuration's ceilings.
  */
 
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../../src/core/config";
+import { checkConsumerLimits } from "../../../src/core/limits";
 import { CONFIG as CLASSIC_CONFIG, Driver } from "../classic/harness";
 import { CONFIG, Harness } from "../consumer/harness";
 
@@ -97,6 +99,53 @@ describe("GROUP_MAX_PARTITIONS", () => {
       subscribedTopics: [{ name: "t", partitions: 3001 }],
     });
     expect(more.ok).toBe(false);
+  });
+});
+
+describe("GROUP_MAX_PARTITIONS, computed incrementally", () => {
+  it("refuses exactly the heartbeats whose resulting subscriptions pass the limit (fast-check)", () => {
+    const topic = fc.constantFrom("t0", "t1", "t2", "t3", "__proto__", "constructor");
+    const subscription = fc.uniqueArray(
+      fc.record({ name: topic, partitions: fc.integer({ min: 0, max: 400 }) }),
+      {
+        selector: (t) => t.name,
+        maxLength: 4,
+      },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(subscription, { minLength: 1, maxLength: 5 }),
+        subscription,
+        fc.nat(5),
+        (members, asked, who) => {
+          const h = new Harness("g", null, CONFIG);
+          members.forEach((topics, i) => {
+            h.must({ memberId: `m${i}`, memberEpoch: 0, subscribedTopics: topics, ownedPartitions: [] });
+          });
+          const memberId = `m${who}`;
+          const existing = h.consumer.members.get(memberId);
+          // The naive total: every member's subscription, with this member's replaced, at the largest count.
+          const pc = h.consumer.partitionCounts;
+          const count = (t: string) => (Object.hasOwn(pc, t) ? pc[t]! : 0);
+          const counts = new Map<string, number>();
+          for (const m of h.consumer.members.values()) {
+            if (m.memberId !== memberId) for (const t of m.subscribedTopics) counts.set(t, count(t));
+          }
+          for (const t of asked) counts.set(t.name, Math.max(t.partitions, count(t.name)));
+          let naive = 0;
+          for (const n of counts.values()) naive += n;
+          let now = 0;
+          for (const n of Object.values(h.consumer.partitionCounts)) now += n;
+          const refused = checkConsumerLimits(
+            h.consumer,
+            { memberId, memberEpoch: existing ? existing.memberEpoch : 0, subscribedTopics: asked },
+            limited,
+          );
+          expect(refused !== null).toBe(naive > MAX && naive > now);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
