@@ -39,6 +39,22 @@ describe("many client values in one request", () => {
     );
   });
 
+  it("ignores query parameters named after Object.prototype's keys", async () => {
+    const g = freshGroup();
+    await commit(g, [{ topic: "a", partition: 0, offset: 1 }]);
+    for (const q of [
+      "__proto__=x&topic=a",
+      "constructor=y&topic=a&toString=1",
+      "topic=a&__proto__[topic]=b",
+    ]) {
+      const res = await call("GET", `/v1/groups/${g}/offsets?${q}`);
+      expect(res.status, q).toBe(200);
+      expect(res.body.offsets.map((o: any) => o.topic)).toEqual(["a"]);
+    }
+    const listed = await call("GET", "/v1/groups?__proto__=1&state=Empty&state=Empty&hasOwnProperty=2");
+    expect(listed.status).toBe(200);
+  });
+
   it("refuses a query value repeated more than 10,000 times with a 400 naming the bound", async () => {
     const g = freshGroup();
     const res = await call("GET", `/v1/groups/${g}/offsets?${"topic=a&".repeat(10_001)}`);
