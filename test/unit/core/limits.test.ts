@@ -102,6 +102,43 @@ describe("GROUP_MAX_PARTITIONS", () => {
   });
 });
 
+describe("topics per group", () => {
+  it("refuses a subscription that would make the group assign more than 10,000 topics, changing nothing", () => {
+    const h = new Harness();
+    const topics = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ name: `t${from + i}`, partitions: 1 }));
+    for (let m = 0; m < 10; m++) {
+      h.must({
+        memberId: `m${m}`,
+        memberEpoch: 0,
+        subscribedTopics: topics(m * 1000, 1000),
+        ownedPartitions: [],
+      });
+    }
+    const before = snapshot(h);
+    const r = h.heartbeat({
+      memberId: "x",
+      memberEpoch: 0,
+      subscribedTopics: topics(10_000, 1),
+      ownedPartitions: [],
+    });
+    expect(r.ok ? "" : r.error.message).toContain("10000 topics per group");
+    expect(snapshot(h)).toBe(before);
+    // A topic the group already assigns, or one with no partitions, is still fine.
+    expect(
+      h.heartbeat({
+        memberId: "y",
+        memberEpoch: 0,
+        subscribedTopics: [
+          { name: "t0", partitions: 1 },
+          { name: "new", partitions: 0 },
+        ],
+        ownedPartitions: [],
+      }).ok,
+    ).toBe(true);
+  });
+});
+
 describe("GROUP_MAX_PARTITIONS, computed incrementally", () => {
   it("refuses exactly the heartbeats whose resulting subscriptions pass the limit (fast-check)", () => {
     const topic = fc.constantFrom("t0", "t1", "t2", "t3", "__proto__", "constructor");
