@@ -152,8 +152,8 @@ export class GroupObject extends DurableObject<Env> {
   }
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
-  async stats(): Promise<{ rowsWritten: number; alarmAt: number | null }> {
-    return { rowsWritten: this.store.rowsWritten, alarmAt: this.armedAt };
+  async stats(): Promise<{ rowsWritten: number; rowsRead: number; alarmAt: number | null }> {
+    return { rowsWritten: this.store.rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
   }
 
   // ---- consumer protocol (API.md §5) ----
@@ -316,10 +316,10 @@ export class GroupObject extends DurableObject<Env> {
     let next: number | null = null;
     this.ctx.storage.transactionSync(() => {
       group.onDeadlines(now);
-      let plan = planExpiry(group, this.store.topicCommitRanges(), now, retention);
-      if (plan.expire.length > 0) {
-        for (const e of plan.expire) this.store.expireOffsets(e.topic, e.committedUpTo);
-        plan = planExpiry(group, this.store.topicCommitRanges(), now, retention);
+      let plan = planExpiry(group, this.store, now, retention);
+      if (plan.expire) {
+        this.store.expireOffsets(plan.expire.committedUpTo);
+        plan = planExpiry(group, this.store, now, retention);
       }
       next = minDeadline(group.nextDeadline(), plan.next);
       this.persist(group);

@@ -21,6 +21,7 @@
  */
 
 import { DeadlineHeap } from "../deadline-heap.ts";
+import { dictFrom, own } from "../dict.ts";
 import type { CohortError } from "../errors.ts";
 import {
   type CommitAuth,
@@ -37,7 +38,7 @@ import {
   LEFT_STATIC_EPOCH,
 } from "./consumer-member.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
-import { minus, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
+import { minus, noPartitions, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
 import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment.ts";
 import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
@@ -89,7 +90,8 @@ export class ConsumerGroup extends Group {
     this.groupEpoch = record.groupEpoch;
     this.targetEpoch = record.targetEpoch;
     this.assignor = record.assignor;
-    this.partitionCounts = { ...record.partitionCounts };
+    // Keyed by topic names, which may be `__proto__` or `constructor`: a null-prototype copy.
+    this.partitionCounts = dictFrom(record.partitionCounts);
     this.sessionTimeoutMs = record.sessionTimeoutMs;
     // Restored members get a fresh session from `now`, as Kafka does when a coordinator takes over,
     // unless they were not heard at all during the object's previous life: an idle object is evicted
@@ -325,7 +327,13 @@ export class ConsumerGroup extends Group {
     const m = this.members.get(memberId);
     if (!m) return;
     this.release(union(m.assigned, m.revoking), this.slots.of(memberId));
-    Object.assign(m, { memberEpoch: 0, previousMemberEpoch: 0, state: "Stable", assigned: {}, revoking: {} });
+    Object.assign(m, {
+      memberEpoch: 0,
+      previousMemberEpoch: 0,
+      state: "Stable",
+      assigned: noPartitions(),
+      revoking: noPartitions(),
+    });
     this.trackPending(m);
     this.touchMember(memberId);
   }
@@ -351,7 +359,7 @@ export class ConsumerGroup extends Group {
   notePartitionCounts(counts: readonly { name: string; partitions: number }[]): boolean {
     let grew = false;
     for (const { name, partitions } of counts) {
-      if (partitions > (this.partitionCounts[name] ?? 0)) {
+      if (partitions > (own(this.partitionCounts, name) ?? 0)) {
         this.partitionCounts[name] = partitions;
         grew = true;
       }
