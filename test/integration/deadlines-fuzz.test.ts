@@ -7,66 +7,13 @@
  * shows here even when the answer looks harmless.
  */
 
-import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { joinNew, syncAll } from "../classic/members";
 import { join, type Member, settle } from "../consumer/consumer-helpers";
+import { others, snapshot } from "./fuzz-state";
 import { contractProblem, deepJson, NAME_AT_LIMIT, PROTO_KEYS, repeatQuery, Tally } from "./fuzz-values";
 import { call, commit, freshGroup, token } from "./helpers";
-
-interface Snapshot {
-  describe: unknown;
-  rows: Record<string, number>;
-  deadlines: Record<string, unknown>;
-  group: Record<string, unknown>;
-}
-
-/** Reads a deadline structure whether it is a Map or a DeadlineHeap (both have get). */
-const read = (holder: any, field: string, id: string): unknown => holder?.[field]?.get?.(id) ?? null;
-
-async function snapshot(groupId: string): Promise<Snapshot> {
-  const described = await call("GET", `/v1/groups/${groupId}`);
-  const inner = await runInDurableObject(env.GROUPS.getByName(groupId), (instance: any, state) => {
-    const group = instance.group;
-    const deadlines: Record<string, unknown> = {};
-    for (const id of group ? [...group.members.keys()] : []) {
-      deadlines[id] = ["sessionDeadlines", "revokeDeadlines", "pendingMembers"].map((f) =>
-        read(group, f, id),
-      );
-    }
-    const tables = [
-      ...state.storage.sql.exec<{ name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'",
-      ),
-    ].map((r) => r.name);
-    const rows = Object.fromEntries(
-      tables.map((t) => [
-        t,
-        state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${t}"`).one().n,
-      ]),
-    );
-    return {
-      rows,
-      deadlines,
-      group: {
-        nextDeadline: group?.nextDeadline() ?? null,
-        joinDeadline: group?.joinDeadline ?? null,
-        syncDeadline: group?.syncDeadline ?? null,
-        pendingIds: group?.pendingMembers ? [...group.pendingMembers.keys()].sort() : null,
-      },
-    };
-  });
-  return { describe: described.body, ...inner };
-}
-
-/** A snapshot with the named members' own deadlines left out (the issue fixes only the others'). */
-function others(s: Snapshot, named: string[]): Snapshot {
-  const deadlines = Object.fromEntries(Object.entries(s.deadlines).filter(([id]) => !named.includes(id)));
-  // nextDeadline may be a named member's own; it is compared through the other members' deadlines.
-  const { nextDeadline: _next, ...group } = s.group;
-  return { ...s, deadlines, group };
-}
 
 interface Hostile {
   label: string;
