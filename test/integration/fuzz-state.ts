@@ -18,9 +18,17 @@ export interface Snapshot {
 /** Reads a deadline structure whether it is a Map or a DeadlineHeap (both have get). */
 const read = (holder: any, field: string, id: string): unknown => holder?.[field]?.get?.(id) ?? null;
 
+/** KIP-394 pending ids: a Map of id → deadline, or a DeadlineHeap (its size and earliest deadline). */
+function pendingOf(pending: any): unknown {
+  if (!pending) return null;
+  if (pending instanceof Map) return [...pending.entries()].sort();
+  return { size: pending.size, min: typeof pending.min === "function" ? pending.min() : null };
+}
+
 export async function snapshot(groupId: string): Promise<Snapshot> {
   const described = await call("GET", `/v1/groups/${groupId}`);
-  const inner = await runInDurableObject(env.GROUPS.getByName(groupId), (instance: any, state) => {
+  const stub = env.GROUPS.getByName(groupId) as DurableObjectStub;
+  const inner: Omit<Snapshot, "describe"> = await runInDurableObject(stub, (instance: any, state) => {
     const group = instance.group;
     const deadlines: Record<string, unknown> = {};
     for (const id of group ? [...group.members.keys()] : []) {
@@ -46,7 +54,7 @@ export async function snapshot(groupId: string): Promise<Snapshot> {
         nextDeadline: group?.nextDeadline() ?? null,
         joinDeadline: group?.joinDeadline ?? null,
         syncDeadline: group?.syncDeadline ?? null,
-        pendingIds: group?.pendingMembers ? [...group.pendingMembers.keys()].sort() : null,
+        pendingIds: pendingOf(group?.pendingMembers),
       },
     };
   });
