@@ -122,7 +122,7 @@ function hostileMessages(a: Member, other: Member): [string, string | ArrayBuffe
     ["NUL", "\u0000"],
     ["lone surrogate", '"\uD800"'],
     ["binary garbage", new Uint8Array([0xff, 0xfe, 0x00, 0x7b]).buffer],
-    ["binary JSON, epoch ahead", new TextEncoder().encode(hb({ memberEpoch: e + 1 })).buffer],
+    ["binary JSON, epoch ahead", new TextEncoder().encode(hb({ memberEpoch: e + 1 })).buffer as ArrayBuffer],
     ["deep array", deepJson(10_000)],
     ["deep object", deepJson(10_000, "object")],
     ["null", "null"],
