@@ -93,17 +93,33 @@ async function main(): Promise<void> {
       members.push(m);
       m.start(delayMs);
     };
-    const doubleOwned = { samples: 0, violations: 0 };
+    const doubleOwned = { samples: 0, violations: 0, byPhase: {} as Record<string, number> };
     // Only members certainly still in the group count: a member whose session may have expired is a
     // zombie whose view is stale by Kafka's rules (its partitions may already be someone else's).
     const checkDisjoint = () => {
       const seen = new Set<number>();
       let dup = 0;
       const now = performance.now();
+      const holder = new Map<number, SoakMember>();
       for (const m of live().filter((x) => x.inSession(now)))
-        for (const tp of m.owned) for (const p of tp.partitions) seen.has(p) ? dup++ : seen.add(p);
+        for (const tp of m.owned)
+          for (const p of tp.partitions) {
+            const other = holder.get(p);
+            if (!other) {
+              holder.set(p, m);
+              seen.add(p);
+              continue;
+            }
+            if (dup++ === 0)
+              recorder.note(
+                `partition ${p} told to ${other.memberId} (epoch ${other.epoch}, last answered heartbeat sent ${round(now - other.lastOkSentAt)} ms ago) and ${m.memberId} (epoch ${m.epoch}, ${round(now - m.lastOkSentAt)} ms ago)`,
+              );
+          }
       doubleOwned.samples++;
-      if (dup > 0) doubleOwned.violations++;
+      if (dup > 0) {
+        doubleOwned.violations++;
+        doubleOwned.byPhase[recorder.phaseName] = (doubleOwned.byPhase[recorder.phaseName] ?? 0) + 1;
+      }
       return seen.size;
     };
     const disjointTimer = setInterval(checkDisjoint, 500);
@@ -218,6 +234,7 @@ async function main(): Promise<void> {
     report.steadyRatioToHealth = round(steady.perSecond / ceiling.perSecond, 3);
     report.offeredPerSecond = round((CONFIG.members * 1000) / CONFIG.heartbeatMs);
     report.doubleOwnedSamples = doubleOwned;
+    report.notes = recorder.notes;
   } finally {
     clearInterval(loadTimer);
     for (const m of members) m.die();
@@ -249,10 +266,11 @@ function printReport(r: Record<string, any>): void {
         `kill ${k.kill}: /health back ${k.restartToHealthMs} ms, first commit ${k.killToFirstCommitMs} ms, group converged ${k.killToConvergedMs} ms, acknowledged commits lost ${k.acknowledgedLost}`,
     ),
     `writers: ${r.writers.commitsAcknowledged} commits acknowledged, ${r.writers.acknowledgedLost} lost; errors ${JSON.stringify(r.writers.errors)}; unanswered ${r.writers.unanswered}`,
-    `partition told to two live members: ${r.doubleOwnedSamples.violations} of ${r.doubleOwnedSamples.samples} samples`,
+    `partition told to two members both certainly in the group: ${r.doubleOwnedSamples.violations} of ${r.doubleOwnedSamples.samples} samples ${JSON.stringify(r.doubleOwnedSamples.byPhase)}`,
     `workerd RSS (MB): ${r.rss.map((s: any) => `${s.phase}: ${s.processes.map((p: any) => `${p.role} ${p.mb}`).join(", ")}`).join("; ")}`,
   ];
   console.log(lines.join("\n"));
+  if (r.notes?.length) console.log(`notes:\n${r.notes.map((n: string) => `  ${n}`).join("\n")}`);
 }
 
 const log = (message: string) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${message}`);

@@ -6,7 +6,7 @@
  * refused connection while the runtime is down). `die()` stops it without a leave (a crash).
  */
 import type { Http } from "../harness/load";
-import type { Recorder } from "./recorder";
+import { type Recorder, round } from "./recorder";
 
 export interface TopicPartitions {
   topic: string;
@@ -108,6 +108,10 @@ export class SoakMember {
         // see. Otherwise the member was late (on an overloaded machine), and the error is Kafka's rule.
         const late = !this.inSession() && !this.joining;
         this.recorder.error(late ? `${code} (late)` : code, performance.now() - t0);
+        if (!late)
+          this.recorder.note(
+            `${this.memberId} got ${code} at epoch ${body.memberEpoch}${this.joining ? " (joining)" : ""}: sent ${round(t0 - this.lastOkSentAt)} ms after its last answered heartbeat was sent, answered ${round(performance.now() - t0)} ms later`,
+          );
         if (code === "UNKNOWN_MEMBER_ID" || code === "FENCED_MEMBER_EPOCH") {
           this.joining = true;
           this.epoch = 0;

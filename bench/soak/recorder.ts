@@ -60,6 +60,10 @@ export class Recorder {
     this.phases.push(this.current);
   }
 
+  get phaseName(): string {
+    return this.current?.name ?? "-";
+  }
+
   end(): void {
     if (this.current) this.current.ended = performance.now();
     this.current = null;
@@ -75,6 +79,13 @@ export class Recorder {
     this.current.latencies.push(ms);
     this.current.errors.set(code, (this.current.errors.get(code) ?? 0) + 1);
   }
+
+  /** A detail worth reading after the run (kept for the report, bounded). */
+  note(message: string): void {
+    if (this.notes.length < 50) this.notes.push(`[${this.phaseName}] ${message}`);
+  }
+
+  readonly notes: string[] = [];
 
   unreachable(code: string): void {
     if (!this.current) return;
