@@ -248,3 +248,55 @@ it("answers every hostile socket message once, keeps the socket open and changes
   );
   tally.expectClean();
 }, 60_000);
+
+it("refuses heartbeats on sockets of ids that are not members (prototype keys) without touching the group", async () => {
+  const g = freshGroup("fuzz-watch-ghost");
+  const members = [await join(g, "a", { t: 2 })];
+  await settle(g, members);
+  const tally = new Tally();
+  for (const key of PROTO_KEYS) {
+    const opened = await open(`/v1/groups/${g}/members/${key}/watch`);
+    if (!opened.socket) {
+      // A coordinator may refuse sockets for non-members at the upgrade: then with a §1 error.
+      const { problem, code } = contractProblem(opened.status, opened.text);
+      tally.add(
+        { route: "ghost upgrade", status: opened.status, code, detail: `${key} → ${opened.text}` },
+        problem,
+      );
+      continue;
+    }
+    for (const message of [
+      { type: "heartbeat", memberEpoch: 1 },
+      { type: "heartbeat", memberEpoch: 5, ownedPartitions: [{ topic: key, partitions: [0] }] },
+      { type: "heartbeat", memberEpoch: -1 },
+    ]) {
+      const before = await snapshot(g);
+      opened.socket.send(JSON.stringify(message));
+      const reply = await opened.socket.reply();
+      const after = await snapshot(g);
+      const code = reply?.error?.code as keyof typeof ERRORS | undefined;
+      const status = code ? ERRORS[code].status : 0;
+      let problem: string | null = null;
+      if (!code || !ERRORS[code]) problem = `not refused: ${JSON.stringify(reply)}`;
+      else if (status >= 500) problem = `${code}: a 5xx on the socket`;
+      else if (JSON.stringify(before) !== JSON.stringify(after)) problem = "state changed";
+      tally.add(
+        {
+          route: `ghost ${JSON.stringify(message)}`,
+          status,
+          code,
+          detail: `${key} → ${JSON.stringify(reply)}`,
+        },
+        problem,
+      );
+    }
+    opened.socket.close();
+  }
+  console.log(
+    `ghost sockets:\n${[...tally.counts]
+      .sort()
+      .map(([k, n]) => `  ${n} × ${k}`)
+      .join("\n")}`,
+  );
+  tally.expectClean();
+}, 30_000);
