@@ -383,7 +383,9 @@ async function fire(h: Hostile): Promise<{ status: number; text: string }> {
 it("leaves every other member's deadlines, the describe output and the rows unchanged after each rejected request", async () => {
   // A settled consumer group with offsets, and a Stable classic group with offsets.
   const c = freshGroup("dl-consumer");
-  const members = [await join(c, "a", { t: 4 }), await join(c, "b", { t: 4 })];
+  // Revocations must not time out while the hostile requests run, however loaded the machine.
+  const patient = { rebalanceTimeoutMs: 600_000 };
+  const members = [await join(c, "a", { t: 4 }, patient), await join(c, "b", { t: 4 }, patient)];
   await settle(c, members);
   expect(
     (
@@ -411,11 +413,11 @@ it("leaves every other member's deadlines, the describe output and the rows unch
   expect((await call("GET", `/v1/groups/${k}`)).body.state).toBe("Stable");
 
   const tally = new Tally();
-  const fireAll = async (requests: Hostile[], keepAlive: boolean) => {
+  const fireAll = async (requests: Hostile[], keepAlive: () => Promise<unknown>) => {
     for (const [i, h] of requests.entries()) {
       // Keep the consumer members alive on a loaded machine (45 s sessions; the classic ones have
       // 120 s): they heartbeat every 20 requests, before the baseline is taken.
-      if (keepAlive && i % 20 === 0) await settle(c, members);
+      if (i % 20 === 0) await keepAlive();
       const before = [await snapshot(c), await snapshot(k)];
       const reply = await fire(h);
       const after = [await snapshot(c), await snapshot(k)];
@@ -436,25 +438,29 @@ it("leaves every other member's deadlines, the describe output and the rows unch
     }
   };
   const requests = hostileRequests(c, members, k, x);
-  await fireAll(requests, true);
+  await fireAll(requests, () => settle(c, members));
 
   // Mid-revocation: a third member joins; b hears of it but keeps what it must give up (it has a
   // revocation deadline now), and the hostile requests run again against that state.
   await settle(c, members);
-  await join(c, "c3", { t: 4 });
+  const c3 = await join(c, "c3", { t: 4 }, patient);
   const [a, b] = members as [Member, Member];
-  for (const m of [a, b]) {
-    const res = await call("POST", `/v1/groups/${c}/heartbeat`, {
-      memberId: m.memberId,
-      memberEpoch: m.memberEpoch,
-      ownedPartitions: m.owned,
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    m.memberEpoch = res.body.memberEpoch;
-  }
+  // Heartbeats that keep reporting what was owned before: the revocation stays pending, sessions live.
+  const holdOn = async () => {
+    for (const m of [a, b, c3]) {
+      const res = await call("POST", `/v1/groups/${c}/heartbeat`, {
+        memberId: m.memberId,
+        memberEpoch: m.memberEpoch,
+        ownedPartitions: m.owned,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      m.memberEpoch = res.body.memberEpoch;
+    }
+  };
+  await holdOn();
   expect((await call("GET", `/v1/groups/${c}`)).body.state).toBe("Reconciling");
   const revoking = hostileRequests(c, members, k, x).filter((h) => !h.path.includes("/classic/"));
-  await fireAll(revoking, false);
+  await fireAll(revoking, holdOn);
   console.log(
     `rejected requests (${requests.length + revoking.length}):\n${[...tally.counts]
       .sort()
