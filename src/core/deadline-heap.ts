@@ -2,11 +2,42 @@
  * Deadlines by member id in an indexed binary min-heap: set, delete and the earliest one in
  * O(log n) / O(1), so a steady heartbeat at 10,000 members moves its session deadline without a scan
  * of every member (the alarm must never be armed later than the earliest deadline).
+ *
+ * Deadlines are volatile (never persisted), so a failed request cannot get them back from SQLite: after
+ * `checkpoint()` the heap journals the previous value of each key it touches, and `rollback()` puts
+ * exactly those back. The journal costs O(keys touched), never O(keys).
  */
 export class DeadlineHeap {
   private readonly ids: string[] = [];
   private readonly at: number[] = [];
   private readonly position = new Map<string, number>();
+  /** Since the checkpoint: each touched key's deadline before its first change (undefined: absent). */
+  private journal: Map<string, number | undefined> | null = null;
+
+  /** Starts journaling changes (a new checkpoint replaces the previous one). */
+  checkpoint(): void {
+    this.journal = new Map();
+  }
+
+  /** Puts back every deadline changed since the checkpoint, and stops journaling. */
+  rollback(): void {
+    const journal = this.journal;
+    this.journal = null;
+    if (!journal) return;
+    for (const [id, before] of journal) {
+      if (before === undefined) this.delete(id);
+      else this.set(id, before);
+    }
+  }
+
+  /** Keeps the changes since the checkpoint, and stops journaling. */
+  release(): void {
+    this.journal = null;
+  }
+
+  private remember(id: string): void {
+    if (this.journal && !this.journal.has(id)) this.journal.set(id, this.get(id));
+  }
 
   get size(): number {
     return this.ids.length;
@@ -23,6 +54,7 @@ export class DeadlineHeap {
   }
 
   set(id: string, deadline: number): void {
+    this.remember(id);
     const i = this.position.get(id);
     if (i === undefined) {
       this.ids.push(id);
@@ -40,6 +72,7 @@ export class DeadlineHeap {
   delete(id: string): void {
     const i = this.position.get(id);
     if (i === undefined) return;
+    this.remember(id);
     const last = this.ids.length - 1;
     this.position.delete(id);
     if (i !== last) {

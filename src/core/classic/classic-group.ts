@@ -17,6 +17,7 @@ import {
   partitionKey,
   type TopicPartitions,
 } from "../group.ts";
+import { UndoMap, UndoSet } from "../undo.ts";
 import type { Completion, JoinRequest, JoinResponse, SyncResponse } from "./classic-protocol.ts";
 import { classicDeadlines, onClassicDeadlines } from "./classic-rebalance.ts";
 import { assertTransition, type ClassicState } from "./classic-states.ts";
@@ -55,15 +56,15 @@ export class ClassicGroup extends Group {
   /** The state before the current one (an initial rebalance is one that started from Empty). */
   previousState: ClassicState;
   /** Members whose join is parked, with the request's ticket. */
-  readonly awaitingJoin = new Map<string, number>();
+  readonly awaitingJoin = new UndoMap<string, number>();
   /** Members whose sync is parked, with the request's ticket. */
-  readonly awaitingSync = new Map<string, number>();
+  readonly awaitingSync = new UndoMap<string, number>();
   /** When each member's session expires unless it is heard from (or is parked). */
-  readonly sessionDeadlines = new Map<string, number>();
+  readonly sessionDeadlines = new UndoMap<string, number>();
   /** Member ids handed out with MEMBER_ID_REQUIRED (KIP-394), until they join or their session passes. */
-  readonly pendingMembers = new Map<string, number>();
+  readonly pendingMembers = new UndoMap<string, number>();
   /** Members of the new generation that have not sent their sync yet. */
-  readonly pendingSync = new Set<string>();
+  readonly pendingSync = new UndoSet<string>();
   /** When the join phase ends (rebalance timeout, or the next step of the initial delay). */
   joinDeadline: number | null = null;
   /** During an initial rebalance: how much longer the delay may still grow, and by how much per step. */
@@ -107,6 +108,26 @@ export class ClassicGroup extends Group {
     });
     group.touchGroup();
     return group;
+  }
+
+  /** The volatile state above, kept exact across a failed request (group.ts). */
+  protected override volatileFields(): readonly string[] {
+    return [
+      "previousState",
+      "awaitingJoin",
+      "awaitingSync",
+      "sessionDeadlines",
+      "pendingMembers",
+      "pendingSync",
+      "joinDeadline",
+      "initialDelay",
+      "syncDeadline",
+      "outbox",
+    ];
+  }
+
+  memberIds(): Iterable<string> {
+    return this.members.keys();
   }
 
   get state(): ClassicState {

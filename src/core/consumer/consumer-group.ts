@@ -16,6 +16,7 @@
  * the older epoch, and a restore raises it again (reconcile would do nothing else for it).
  */
 
+import { DeadlineHeap } from "../deadline-heap.ts";
 import type { CohortError } from "../errors.ts";
 import {
   type CommitAuth,
@@ -24,6 +25,7 @@ import {
   type MemberDescription,
   partitionKey,
 } from "../group.ts";
+import { UndoMap, UndoSet } from "../undo.ts";
 import {
   type AssignmentNotice,
   type ConsumerGroupState,
@@ -31,7 +33,6 @@ import {
   type ConsumerRecord,
   LEFT_STATIC_EPOCH,
 } from "./consumer-member.ts";
-import { DeadlineHeap } from "../deadline-heap.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
 import { isEmpty, minus, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
@@ -53,8 +54,8 @@ export class ConsumerGroup extends Group {
   private readonly sessionDeadlines = new DeadlineHeap();
   private readonly revokeDeadlines = new DeadlineHeap();
   /** The epoch each member last sent in an accepted heartbeat (0 on join); volatile. */
-  private readonly lastReported = new Map<string, number>();
-  private readonly notices = new Set<string>();
+  private readonly lastReported = new UndoMap<string, number>();
+  private readonly notices = new UndoSet<string>();
   /** Set when the target epoch moved: every member at the new epoch is notified (see takeNotices). */
   private retargeted = false;
   private readonly slots = new MemberSlots();
@@ -122,6 +123,15 @@ export class ConsumerGroup extends Group {
       this.recheck.add(m.memberId);
     }
     this.trackPending(m);
+  }
+
+  /** What a restore cannot rebuild from the rows, kept exact across a failed request (group.ts). */
+  protected override volatileFields(): readonly string[] {
+    return ["wokeAt", "sessionDeadlines", "revokeDeadlines", "lastReported", "notices", "retargeted"];
+  }
+
+  memberIds(): Iterable<string> {
+    return this.members.keys();
   }
 
   get state(): ConsumerGroupState {
