@@ -140,10 +140,22 @@ export abstract class Group {
     (this as unknown as Record<string, unknown>)[name] = value;
   }
 
+  /**
+   * Persisted collections whose keys and order a rollback must restore (the members map: the reload
+   * rebuilds each member from its row, in this order). Journaled like volatile fields, never adopted.
+   */
+  protected orderedFields(): readonly string[] {
+    return [];
+  }
+
+  private journaled(): string[] {
+    return [...this.volatileFields(), ...this.orderedFields()];
+  }
+
   /** Starts a request: from here on, volatile changes can be undone. O(1) plus the dirty rows pending. */
   checkpoint(): void {
     const scalars = new Map<string, unknown>();
-    for (const name of this.volatileFields()) {
+    for (const name of this.journaled()) {
       const value = this.field(name);
       if (isUndoable(value)) value.checkpoint();
       else scalars.set(name, saved(value));
@@ -156,7 +168,7 @@ export abstract class Group {
     const at = this.checkpointed;
     this.checkpointed = null;
     if (!at) return;
-    for (const name of this.volatileFields()) {
+    for (const name of this.journaled()) {
       const value = this.field(name);
       if (isUndoable(value)) value.rollback();
       else this.setField(name, at.scalars.get(name));
@@ -168,7 +180,7 @@ export abstract class Group {
   /** The request succeeded: its changes stay. */
   keepChanges(): void {
     this.checkpointed = null;
-    for (const name of this.volatileFields()) {
+    for (const name of this.journaled()) {
       const value = this.field(name);
       if (isUndoable(value)) value.release();
     }

@@ -50,7 +50,7 @@ export class ClassicGroup extends Group {
   protected protocolTypeName: string;
   protocolName: string;
   leaderId: string | null;
-  readonly members = new Map<string, ClassicMember>();
+  readonly members = new UndoMap<string, ClassicMember>();
 
   // ---- volatile: lost on a restart, like the parked requests they describe ----
   /** The state before the current one (an initial rebalance is one that started from Empty). */
@@ -124,6 +124,10 @@ export class ClassicGroup extends Group {
       "syncDeadline",
       "outbox",
     ];
+  }
+
+  protected override orderedFields(): readonly string[] {
+    return ["members"];
   }
 
   memberIds(): Iterable<string> {

@@ -50,7 +50,7 @@ export class ConsumerGroup extends Group {
   partitionCounts: Record<string, number>;
   sessionTimeoutMs: number;
   private wokeAt: number;
-  readonly members = new Map<string, ConsumerMember>();
+  readonly members = new UndoMap<string, ConsumerMember>();
   private readonly sessionDeadlines = new DeadlineHeap();
   private readonly revokeDeadlines = new DeadlineHeap();
   /** The epoch each member last sent in an accepted heartbeat (0 on join); volatile. */
@@ -128,6 +128,10 @@ export class ConsumerGroup extends Group {
   /** What a restore cannot rebuild from the rows, kept exact across a failed request (group.ts). */
   protected override volatileFields(): readonly string[] {
     return ["wokeAt", "sessionDeadlines", "revokeDeadlines", "lastReported", "notices", "retargeted"];
+  }
+
+  protected override orderedFields(): readonly string[] {
+    return ["members"];
   }
 
   memberIds(): Iterable<string> {
