@@ -10,7 +10,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { call, freshGroup } from "../integration/helpers";
 import { curePoison, objectState, poisonWrites } from "../integration/inject-failure";
-import { beat, heartbeat, join, type Member, settle, sleep, stub } from "./consumer-helpers";
+import { beat, heartbeat, join, type Member, settle, sleep, stub, watch } from "./consumer-helpers";
 
 const expectUnavailable = (res: { status: number; body: any; headers: Headers }) => {
   expect(res.status, JSON.stringify(res.body)).toBe(503);
@@ -72,6 +72,25 @@ it("a heartbeat of an existing member that fails to write leaves even that membe
     ownedPartitions: told.body.assignment.partitions,
   });
   expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+});
+
+it("a heartbeat on the watch socket that fails is answered on the socket and changes nothing", async () => {
+  const g = freshGroup("fail");
+  await reconcilingGroup(g);
+  await poisonWrites(stub(g), (memberId) => memberId.startsWith("poison"));
+  const socket = await watch(g, "poison-ws");
+  const before = await objectState(stub(g));
+  await sleep(30);
+  socket.send({
+    type: "heartbeat",
+    memberEpoch: 0,
+    subscribedTopics: [{ name: "t", partitions: 8 }],
+    ownedPartitions: [],
+  });
+  const answer = await socket.next();
+  expect(answer.error?.code, JSON.stringify(answer)).toBe("COORDINATOR_NOT_AVAILABLE");
+  expect(await objectState(stub(g))).toEqual(before);
+  socket.close();
 });
 
 it("fences a member that refuses to revoke at its original rebalance timeout despite a poison request every 250 ms", async () => {
