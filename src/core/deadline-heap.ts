@@ -13,16 +13,18 @@ export class DeadlineHeap {
   private readonly position = new Map<string, number>();
   /** Since the checkpoint: each touched key's deadline before its first change (undefined: absent). */
   private journal: Map<string, number | undefined> | null = null;
+  private journaling = false;
 
   /** Starts journaling changes (a new checkpoint replaces the previous one). */
   checkpoint(): void {
-    this.journal = new Map();
+    this.journaling = true;
+    this.journal = null;
   }
 
   /** Puts back every deadline changed since the checkpoint, and stops journaling. */
   rollback(): void {
     const journal = this.journal;
-    this.journal = null;
+    this.release();
     if (!journal) return;
     for (const [id, before] of journal) {
       if (before === undefined) this.delete(id);
@@ -32,11 +34,14 @@ export class DeadlineHeap {
 
   /** Keeps the changes since the checkpoint, and stops journaling. */
   release(): void {
+    this.journaling = false;
     this.journal = null;
   }
 
   private remember(id: string): void {
-    if (this.journal && !this.journal.has(id)) this.journal.set(id, this.get(id));
+    if (!this.journaling) return;
+    this.journal ??= new Map();
+    if (!this.journal.has(id)) this.journal.set(id, this.get(id));
   }
 
   get size(): number {

@@ -148,8 +148,11 @@ export abstract class Group {
     return [];
   }
 
-  private journaled(): string[] {
-    return [...this.volatileFields(), ...this.orderedFields()];
+  private journaledCache: readonly string[] | null = null;
+
+  private journaled(): readonly string[] {
+    this.journaledCache ??= [...this.volatileFields(), ...this.orderedFields()];
+    return this.journaledCache;
   }
 
   /** Starts a request: from here on, volatile changes can be undone. O(1) plus the dirty rows pending. */

@@ -28,17 +28,18 @@ export class UndoMap<K, V> extends Map<K, V> implements Undoable {
   private journal: Map<K, { had: boolean; value: V | undefined }> | null = null;
   /** The keys in order, saved at the first delete of a key present at the checkpoint. */
   private order: K[] | null = null;
+  private journaling = false;
 
   checkpoint(): void {
-    this.journal = new Map();
+    this.journaling = true;
+    this.journal = null;
     this.order = null;
   }
 
   rollback(): void {
     const journal = this.journal;
     const order = this.order;
-    this.journal = null;
-    this.order = null;
+    this.release();
     if (!journal) return;
     for (const [key, before] of journal) {
       if (before.had) super.set(key, before.value as V);
@@ -54,14 +55,16 @@ export class UndoMap<K, V> extends Map<K, V> implements Undoable {
   }
 
   release(): void {
+    this.journaling = false;
     this.journal = null;
     this.order = null;
   }
 
   private remember(key: K): void {
-    // `journal` is unset while Map's own constructor runs: no checkpoint can be active then.
-    if (this.journal && !this.journal.has(key))
-      this.journal.set(key, { had: super.has(key), value: super.get(key) });
+    // Not journaling while Map's own constructor runs: no checkpoint can be active then.
+    if (!this.journaling) return;
+    this.journal ??= new Map();
+    if (!this.journal.has(key)) this.journal.set(key, { had: super.has(key), value: super.get(key) });
   }
 
   override set(key: K, value: V): this {
@@ -72,14 +75,15 @@ export class UndoMap<K, V> extends Map<K, V> implements Undoable {
   override delete(key: K): boolean {
     if (super.has(key)) {
       this.remember(key);
-      if (this.journal && this.order === null && this.journal.get(key)?.had) this.order = [...super.keys()];
+      if (this.journaling && this.order === null && this.journal?.get(key)?.had)
+        this.order = [...super.keys()];
     }
     return super.delete(key);
   }
 
   override clear(): void {
     for (const key of super.keys()) this.remember(key);
-    if (this.journal && this.order === null) this.order = [...super.keys()];
+    if (this.journaling && this.order === null) this.order = [...super.keys()];
     super.clear();
   }
 }
@@ -89,17 +93,18 @@ export class UndoSet<T> extends Set<T> implements Undoable {
   private journal: Map<T, boolean> | null = null;
   /** The values in order, saved at the first delete of a value present at the checkpoint. */
   private order: T[] | null = null;
+  private journaling = false;
 
   checkpoint(): void {
-    this.journal = new Map();
+    this.journaling = true;
+    this.journal = null;
     this.order = null;
   }
 
   rollback(): void {
     const journal = this.journal;
     const order = this.order;
-    this.journal = null;
-    this.order = null;
+    this.release();
     if (!journal) return;
     for (const [value, had] of journal) {
       if (had) super.add(value);
@@ -112,12 +117,15 @@ export class UndoSet<T> extends Set<T> implements Undoable {
   }
 
   release(): void {
+    this.journaling = false;
     this.journal = null;
     this.order = null;
   }
 
   private remember(value: T): void {
-    if (this.journal && !this.journal.has(value)) this.journal.set(value, super.has(value));
+    if (!this.journaling) return;
+    this.journal ??= new Map();
+    if (!this.journal.has(value)) this.journal.set(value, super.has(value));
   }
 
   override add(value: T): this {
@@ -128,14 +136,15 @@ export class UndoSet<T> extends Set<T> implements Undoable {
   override delete(value: T): boolean {
     if (super.has(value)) {
       this.remember(value);
-      if (this.journal && this.order === null && this.journal.get(value)) this.order = [...super.values()];
+      if (this.journaling && this.order === null && this.journal?.get(value))
+        this.order = [...super.values()];
     }
     return super.delete(value);
   }
 
   override clear(): void {
     for (const value of super.values()) this.remember(value);
-    if (this.journal && this.order === null) this.order = [...super.values()];
+    if (this.journaling && this.order === null) this.order = [...super.values()];
     super.clear();
   }
 }

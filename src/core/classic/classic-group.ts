@@ -43,6 +43,22 @@ export interface ClassicRecord extends GroupRecord {
   leaderId: string | null;
 }
 
+/** Not persisted: what a reload cannot rebuild, adopted from the old object after a failure. */
+const VOLATILE_FIELDS: readonly string[] = [
+  "previousState",
+  "awaitingJoin",
+  "awaitingSync",
+  "sessionDeadlines",
+  "pendingMembers",
+  "pendingSync",
+  "joinDeadline",
+  "initialDelay",
+  "syncDeadline",
+  "outbox",
+];
+/** Persisted, rebuilt by a reload in the order a rollback restores. */
+const ORDERED_FIELDS: readonly string[] = ["members"];
+
 export class ClassicGroup extends Group {
   readonly type = "classic" as const;
   protected classicState: ClassicState;
@@ -112,22 +128,11 @@ export class ClassicGroup extends Group {
 
   /** The volatile state above, kept exact across a failed request (group.ts). */
   protected override volatileFields(): readonly string[] {
-    return [
-      "previousState",
-      "awaitingJoin",
-      "awaitingSync",
-      "sessionDeadlines",
-      "pendingMembers",
-      "pendingSync",
-      "joinDeadline",
-      "initialDelay",
-      "syncDeadline",
-      "outbox",
-    ];
+    return VOLATILE_FIELDS;
   }
 
   protected override orderedFields(): readonly string[] {
-    return ["members"];
+    return ORDERED_FIELDS;
   }
 
   memberIds(): Iterable<string> {

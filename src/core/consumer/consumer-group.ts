@@ -42,6 +42,18 @@ import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
 // The persisted shapes live in consumer-member.ts; importers keep finding them here.
 export * from "./consumer-member.ts";
 
+/** Not persisted: what a reload cannot rebuild, adopted from the old object after a failure. */
+const VOLATILE_FIELDS: readonly string[] = [
+  "wokeAt",
+  "sessionDeadlines",
+  "revokeDeadlines",
+  "lastReported",
+  "notices",
+  "retargeted",
+];
+/** Persisted, rebuilt by a reload in the order a rollback restores. */
+const ORDERED_FIELDS: readonly string[] = ["members"];
+
 export class ConsumerGroup extends Group {
   readonly type = "consumer" as const;
   groupEpoch: number;
@@ -127,11 +139,11 @@ export class ConsumerGroup extends Group {
 
   /** What a restore cannot rebuild from the rows, kept exact across a failed request (group.ts). */
   protected override volatileFields(): readonly string[] {
-    return ["wokeAt", "sessionDeadlines", "revokeDeadlines", "lastReported", "notices", "retargeted"];
+    return VOLATILE_FIELDS;
   }
 
   protected override orderedFields(): readonly string[] {
-    return ["members"];
+    return ORDERED_FIELDS;
   }
 
   memberIds(): Iterable<string> {
