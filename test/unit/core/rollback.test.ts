@@ -180,3 +180,49 @@ it("classic group: after a failed step, parked joins, sessions and the join dead
   // The completions produced by the failed steps are gone with them: nobody is answered.
   expect(restored instanceof Object && (restored as any).takeCompletions()).toEqual([]);
 });
+
+/**
+ * Every field of a group is classified, so a new one cannot silently escape the failure path: a
+ * volatile field that is neither adopted nor rebuilt by a restore would be reset by every failure.
+ */
+it("every group field is persisted, rebuilt from the rows, or kept across a failure", () => {
+  const base = [
+    "emptySince",
+    "dirtyGroup",
+    "dirtyMembers",
+    "checkpointed",
+    "groupId",
+    "journaledCache",
+    "type",
+  ];
+  const classified = {
+    // In the group row or member rows: a reload restores them.
+    consumerPersisted: ["groupEpoch", "targetEpoch", "assignor", "partitionCounts", "sessionTimeoutMs"],
+    // Indexes a restore rebuilds from the rows (drained to empty at the end of every step: `freed`).
+    consumerRebuilt: ["slots", "owners", "targets", "pending", "recheck", "freed"],
+    classicPersisted: ["classicState", "generationId", "protocolTypeName", "protocolName", "leaderId"],
+    classicRebuilt: [] as string[],
+  };
+  const consumer = restoreGroup(
+    {
+      groupId: "g",
+      type: "consumer",
+      emptySince: 0,
+      groupEpoch: 0,
+      targetEpoch: 0,
+      assignor: "uniform",
+      partitionCounts: {},
+      sessionTimeoutMs: 1000,
+    },
+    [],
+    0,
+  ) as any;
+  const classic = new Driver().group as any;
+  const kept = (g: any) => [...g.volatileFields(), ...g.orderedFields()];
+  expect(Object.keys(consumer).sort()).toEqual(
+    [...base, ...classified.consumerPersisted, ...classified.consumerRebuilt, ...kept(consumer)].sort(),
+  );
+  expect(Object.keys(classic).sort()).toEqual(
+    [...base, ...classified.classicPersisted, ...classified.classicRebuilt, ...kept(classic)].sort(),
+  );
+});
