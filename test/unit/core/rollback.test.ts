@@ -199,7 +199,7 @@ it("every group field is persisted, rebuilt from the rows, or kept across a fail
     // In the group row or member rows: a reload restores them.
     consumerPersisted: ["groupEpoch", "targetEpoch", "assignor", "partitionCounts", "sessionTimeoutMs"],
     // Indexes a restore rebuilds from the rows (drained to empty at the end of every step: `freed`).
-    consumerRebuilt: ["slots", "owners", "targets", "pending", "recheck", "freed"],
+    consumerRebuilt: ["slots", "owners", "targets", "pending", "freed"],
     classicPersisted: ["classicState", "generationId", "protocolTypeName", "protocolName", "leaderId"],
     classicRebuilt: [] as string[],
   };
