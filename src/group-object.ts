@@ -429,8 +429,10 @@ export class GroupObject extends DurableObject<Env> {
     try {
       this.reload(before);
     } catch (reloadErr) {
-      // The rows cannot even be read: answer everything parked and let the runtime restart the object.
+      // The rows cannot even be read: answer everything parked, and restart the object (it reloads
+      // from SQLite in its constructor) rather than go on with a half-applied group in memory.
       this.releaseParked();
+      this.ctx.abort(`cohort: the group could not be reloaded after a failure: ${String(reloadErr)}`);
       throw reloadErr;
     }
   }

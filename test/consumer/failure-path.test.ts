@@ -161,6 +161,10 @@ it("an alarm that fails leaves memory and SQLite as they were and runs again lat
   expect({ ...after, alarm: null }).toEqual({ ...before, alarm: null });
   // ... and it is armed again, at least a second out (a failing alarm must not loop hot).
   expect(after.alarm as number).toBeGreaterThan(Date.now() + 500);
+  // The group did not come back as a new life: a's steady heartbeat still writes nothing.
+  const rows = (await stub(g).stats()).rowsWritten;
+  expect((await beat(g, members[0]!)).status).toBe(200);
+  expect((await stub(g).stats()).rowsWritten).toBe(rows);
   await curePoison(stub(g));
   expect(await runDurableObjectAlarm(stub(g))).toBe(true);
   const described = await call("GET", `/v1/groups/${g}`);
