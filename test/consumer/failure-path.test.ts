@@ -106,6 +106,48 @@ it("a heartbeat on the watch socket that fails is answered on the socket and cha
   socket.close();
 });
 
+it("rejected requests change no member's deadline, row or description", async () => {
+  const g = freshGroup("fail");
+  const [a] = await reconcilingGroup(g);
+  const before = await objectState(stub(g));
+  await sleep(30);
+  const topics = [{ name: "t", partitions: 8 }];
+  const rejected = [
+    await heartbeat(g, { memberId: "a", memberEpoch: a!.memberEpoch + 7, ownedPartitions: [] }),
+    await heartbeat(g, { memberId: "ghost", memberEpoch: 3, ownedPartitions: [] }),
+    await heartbeat(g, {
+      memberId: "x",
+      memberEpoch: 0,
+      subscribedTopics: topics,
+      ownedPartitions: [],
+      serverAssignor: "nope",
+    }),
+    await heartbeat(g, {
+      memberId: "y",
+      memberEpoch: 0,
+      subscribedTopics: topics,
+      ownedPartitions: [{ topic: "t", partitions: [0] }],
+    }),
+    await heartbeat(g, { memberId: "z", memberEpoch: -5 }),
+    await call("POST", `/v1/groups/${g}/heartbeat`, "{not json"),
+    await call("POST", `/v1/groups/${g}/offsets`, {
+      memberId: "a",
+      memberEpoch: a!.memberEpoch + 1,
+      offsets: [{ topic: "t", partition: 0, offset: 1 }],
+    }),
+    await call("POST", `/v1/groups/${g}/classic/heartbeat`, {
+      memberId: "a",
+      generationId: 1,
+      groupInstanceId: null,
+    }),
+  ];
+  for (const r of rejected) {
+    expect(r.status, JSON.stringify(r.body)).toBeGreaterThanOrEqual(400);
+    if (r.status >= 500) expect(r.body.error.code).toBe("COORDINATOR_NOT_AVAILABLE");
+  }
+  expect(await objectState(stub(g))).toEqual(before);
+});
+
 it("fences a member that refuses to revoke at its original rebalance timeout despite a poison request every 250 ms", async () => {
   const g = freshGroup("fail");
   const a = await join(g, "a", { t: 4 }, { rebalanceTimeoutMs: 2000 });
