@@ -51,7 +51,9 @@ export async function objectState(stub: Stub): Promise<Record<string, unknown>> 
       describe: group?.describe() ?? null,
       nextDeadline: group?.nextDeadline() ?? null,
       dirty: group?.dirty ?? false,
-      sessions: Object.fromEntries(ids.map((id) => [id, deadline(group.sessionDeadlines, id)])),
+      sessions: Object.fromEntries(
+        ids.map((id) => [id, deadline(group.sessionDeadlines ?? group.sessions, id)]),
+      ),
       revocations: Object.fromEntries(ids.map((id) => [id, deadline(group.revokeDeadlines, id)])),
       // The classic group's volatile state (absent on a consumer group).
       joinDeadline: group?.joinDeadline ?? null,

@@ -109,7 +109,7 @@ function volatileView(group: any): unknown {
     describe: group.describe(),
     nextDeadline: group.nextDeadline(),
     dirty: group.dirty,
-    sessions: ids.map((id) => group.sessionDeadlines.get(id) ?? null),
+    sessions: ids.map((id) => (group.sessionDeadlines ?? group.sessions).get(id) ?? null),
     revocations: ids.map((id) => group.revokeDeadlines?.get(id) ?? null),
     reported: group.lastReported ? [...group.lastReported].sort() : null,
     hasNotices: group.hasNotices ?? null,
@@ -201,7 +201,7 @@ it("every group field is persisted, rebuilt from the rows, or kept across a fail
     // Indexes a restore rebuilds from the rows (drained to empty at the end of every step: `freed`).
     consumerRebuilt: ["slots", "owners", "targets", "pending", "freed"],
     classicPersisted: ["classicState", "generationId", "protocolTypeName", "protocolName", "leaderId"],
-    classicRebuilt: [] as string[],
+    classicRebuilt: ["index"],
   };
   const consumer = restoreGroup(
     {
