@@ -30,6 +30,7 @@ import {
   type MemberDescription,
   partitionKey,
 } from "../group.ts";
+import { UndoMap, UndoSet } from "../undo.ts";
 import {
   type AssignmentNotice,
   type ConsumerGroupState,
@@ -56,6 +57,19 @@ export interface MemberRemoval {
   message: string;
 }
 
+/** Not persisted: what a reload cannot rebuild, adopted from the old object after a failure. */
+const VOLATILE_FIELDS: readonly string[] = [
+  "wokeAt",
+  "sessionDeadlines",
+  "revokeDeadlines",
+  "lastReported",
+  "notices",
+  "retargeted",
+  "removals",
+];
+/** Persisted, rebuilt by a reload in the order a rollback restores. */
+const ORDERED_FIELDS: readonly string[] = ["members"];
+
 export class ConsumerGroup extends Group {
   readonly type = "consumer" as const;
   groupEpoch: number;
@@ -64,15 +78,15 @@ export class ConsumerGroup extends Group {
   partitionCounts: Record<string, number>;
   sessionTimeoutMs: number;
   private wokeAt: number;
-  readonly members = new Map<string, ConsumerMember>();
+  readonly members = new UndoMap<string, ConsumerMember>();
   private readonly sessionDeadlines = new DeadlineHeap();
   private readonly revokeDeadlines = new DeadlineHeap();
   /** The epoch each member last sent in an accepted heartbeat (0 on join); volatile. */
-  private readonly lastReported = new Map<string, number>();
+  private readonly lastReported = new UndoMap<string, number>();
   /** Members whose assignment changed outside their own heartbeat, or whose target moved: to push. */
-  private readonly notices = new Set<string>();
+  private readonly notices = new UndoSet<string>();
   /** Of `notices`, those whose target moved: they must heartbeat to learn their new assignment. */
-  private readonly retargeted = new Set<string>();
+  private readonly retargeted = new UndoSet<string>();
   /** Members removed since the last `takeRemovals` (volatile: sockets do not outlive the object). */
   private removals: MemberRemoval[] = [];
   private readonly slots = new MemberSlots();
@@ -144,6 +158,19 @@ export class ConsumerGroup extends Group {
     this.owners.add(union(m.assigned, m.revoking), slot);
     this.targets.add(m.target, slot);
     this.trackPending(m);
+  }
+
+  /** What a restore cannot rebuild from the rows, kept exact across a failed request (group.ts). */
+  protected override volatileFields(): readonly string[] {
+    return VOLATILE_FIELDS;
+  }
+
+  protected override orderedFields(): readonly string[] {
+    return ORDERED_FIELDS;
+  }
+
+  memberIds(): Iterable<string> {
+    return this.members.keys();
   }
 
   get state(): ConsumerGroupState {
