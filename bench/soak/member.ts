@@ -93,14 +93,14 @@ export class SoakMember {
         this.lastOkSentAt = t0;
         this.recorder.ok(performance.now() - t0);
         const r = JSON.parse(reply.body) as HeartbeatReply;
-        const changed =
-          r.memberEpoch !== this.epoch ||
-          JSON.stringify(r.assignment.partitions) !== JSON.stringify(this.owned);
+        // Only a changed assignment is acknowledged at once; a new epoch with the same partitions is
+        // simply used from the next heartbeat on (Kafka's consumer reconciles nothing then either).
+        const changed = JSON.stringify(r.assignment.partitions) !== JSON.stringify(this.owned);
         this.joining = false;
         this.epoch = r.memberEpoch;
         this.owned = r.assignment.partitions;
         this.intervalMs = r.heartbeatIntervalMs;
-        // Acknowledge a new epoch or assignment at once, as KIP-848 clients do.
+        // Acknowledge a new assignment at once, as KIP-848 clients do.
         next = changed ? 0 : this.intervalMs;
       } else {
         const code = errorCode(reply.body) ?? `HTTP_${reply.status}`;
