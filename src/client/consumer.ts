@@ -336,7 +336,9 @@ export class CohortConsumer<V = unknown> {
       const added = minus(target, this.assignment());
       if (revoked.length > 0) {
         await this.#commitPending({ only: revoked });
-        await this.#options.listener?.onPartitionsRevoked?.(revoked);
+        // A refused commit may have reported them lost already: those are not revoked too.
+        const held = revoked.filter((tp) => this.#owned.has(keyOf(tp)));
+        if (held.length > 0) await this.#options.listener?.onPartitionsRevoked?.(held);
         for (const tp of revoked) this.#owned.delete(keyOf(tp));
       }
       if (added.length > 0) {
