@@ -124,13 +124,7 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
   if (values.help || positionals.length === 0) return null;
   const [noun, verb, groupId, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  const admin = new CohortAdmin({
-    url: values.url ?? io.env.COHORT_URL ?? "http://127.0.0.1:8787",
-    token: values.token ?? io.env.COHORT_TOKEN,
-    fetch: io.fetch,
-    // A person is waiting: retry briefly, then say what is wrong.
-    retry: { retries: 2, initialDelayMs: 200, maxDelayMs: 1000 },
-  });
+  const admin = newAdmin(values.url ?? io.env.COHORT_URL ?? "http://127.0.0.1:8787", values.token, io);
   const command = `${noun} ${verb ?? ""}`.trim();
   if (command === "groups list") {
     if (groupId !== undefined) throw new UsageError(`unexpected argument '${groupId}'`);
@@ -160,6 +154,20 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
       return commands.deleteOffsets(admin, group(), requiredTopic(values), partitionList(values.partitions));
     default:
       throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+function newAdmin(url: string, token: string | undefined, io: Io): CohortAdmin {
+  try {
+    return new CohortAdmin({
+      url,
+      token: token ?? io.env.COHORT_TOKEN,
+      fetch: io.fetch,
+      // A person is waiting: retry briefly, then say what is wrong.
+      retry: { retries: 2, initialDelayMs: 200, maxDelayMs: 1000 },
+    });
+  } catch (error) {
+    throw new UsageError(`--url: ${(error as Error).message}`);
   }
 }
 

@@ -10,10 +10,11 @@ import { ClassicProtocolMembership } from "./classic-membership.ts";
 import { CommitStrategies, type CommitStrategy, commitDue } from "./commit-strategy.ts";
 import { ConsumerProtocolMembership } from "./consumer-membership.ts";
 import { CohortError } from "./errors.ts";
-import { type ClientOptions, HttpTransport } from "./http.ts";
-import type { Membership, MembershipHost } from "./membership.ts";
+import { backoffDelay, type ClientOptions, HttpTransport } from "./http.ts";
+import { delay, type Membership, type MembershipHost } from "./membership.ts";
 import { keyOf, minus, sortPartitions, type TopicPartition } from "./partitions.ts";
 import { ProcessingLock } from "./processing-lock.ts";
+import type { CommitRequest, CommittedOffset } from "./types.ts";
 
 export interface SourceRecord<V = unknown> {
   offset: number;
@@ -87,6 +88,9 @@ interface PartitionState extends TopicPartition {
   logEndOffset: number | null;
   reportedLogEnd: number | null;
 }
+
+/** Commits under a stale epoch are retried after a heartbeat this many times in all. */
+const STALE_EPOCH_COMMIT_ATTEMPTS = 3;
 
 const REJECTED = new Set([
   "UNKNOWN_MEMBER_ID",
@@ -301,8 +305,6 @@ export class CohortConsumer<V = unknown> {
         (!scope || scope.has(keyOf(s))) && (s.position > s.committed || s.logEndOffset !== s.reportedLogEnd),
     );
     if (states.length === 0) return;
-    const fence = this.#membership.commitFence();
-    if (!fence) return; // Not a member right now: nothing may be committed.
     const offsets = states.map((s) => ({
       topic: s.topic,
       partition: s.partition,
@@ -310,7 +312,8 @@ export class CohortConsumer<V = unknown> {
       ...(s.logEndOffset === null ? {} : { logEndOffset: s.logEndOffset }),
     }));
     try {
-      await this.admin.commitOffsets(this.#options.groupId, { ...fence, offsets });
+      const committed = await this.#commitFenced(offsets);
+      if (!committed) return; // Not a member right now: nothing may be committed.
     } catch (error) {
       if (error instanceof CohortError && REJECTED.has(error.code)) {
         // Fenced: the commit is refused and another member may own these partitions. Rejoin.
@@ -326,6 +329,26 @@ export class CohortConsumer<V = unknown> {
       s.reportedLogEnd = s.logEndOffset;
     }
     if (!scope) this.#processedSinceCommit = 0;
+  }
+
+  /**
+   * One commit under the membership's fence; false when there is no fence. STALE_MEMBER_EPOCH means
+   * the coordinator moved this member to an epoch its heartbeat has not brought yet: as Kafka does,
+   * heartbeat now to learn it and commit again under it (a few times at most; then the error stands).
+   */
+  async #commitFenced(offsets: CommitRequest["offsets"]): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const fence = this.#membership.commitFence();
+      if (!fence) return false;
+      try {
+        await this.admin.commitOffsets(this.#options.groupId, { ...fence, offsets });
+        return true;
+      } catch (error) {
+        const stale = error instanceof CohortError && error.code === "STALE_MEMBER_EPOCH";
+        if (!stale || attempt >= STALE_EPOCH_COMMIT_ATTEMPTS || this.#stopped) throw error;
+        await this.#membership.heartbeatNow();
+      }
+    }
   }
 
   /** Revokes (commit, listener) what is no longer assigned, then takes on what is new. */
@@ -352,7 +375,7 @@ export class CohortConsumer<V = unknown> {
   /** New partitions start at the committed offset, or per autoOffsetReset. */
   async #startingPositions(partitions: TopicPartition[]): Promise<PartitionState[]> {
     const topics = [...new Set(partitions.map((tp) => tp.topic))];
-    const { offsets } = await this.admin.fetchOffsets(this.#options.groupId, topics);
+    const { offsets } = await this.#fetchCommitted(topics);
     const committed = new Map(offsets.map((o) => [keyOf(o), o]));
     return Promise.all(
       partitions.map(async (tp) => {
@@ -365,6 +388,22 @@ export class CohortConsumer<V = unknown> {
         return { ...tp, position, committed: position, logEndOffset: logEnd, reportedLogEnd: logEnd };
       }),
     );
+  }
+
+  /**
+   * The committed offsets of newly assigned partitions. A retriable failure (503, no response) is
+   * retried with backoff, as Kafka refreshes committed offsets until it can: it must not stop the
+   * consumer, and the partitions are not processed before their position is known.
+   */
+  async #fetchCommitted(topics: string[]): Promise<{ offsets: CommittedOffset[] }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.admin.fetchOffsets(this.#options.groupId, topics);
+      } catch (error) {
+        if (!(error instanceof CohortError) || !error.retriable || this.#stopped) throw error;
+        await delay(backoffDelay(this.admin.http.retry, Math.min(attempt, 6)));
+      }
+    }
   }
 
   /** Membership lost: drop everything without committing (the commits would be refused). */
