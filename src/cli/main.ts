@@ -9,6 +9,7 @@ import { CohortAdmin } from "../client/admin.ts";
 import { CohortError } from "../client/errors.ts";
 import type { ResetRequest } from "../client/types.ts";
 import * as commands from "./commands.ts";
+import { terminalSafe, terminalSafeJson } from "./table.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_COORDINATOR_ERROR = 1;
@@ -71,18 +72,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout(USAGE);
       return EXIT_OK;
     }
-    io.stdout(argv.includes("--json") ? JSON.stringify(output.json, null, 2) : output.text);
+    io.stdout(argv.includes("--json") ? terminalSafeJson(output.json) : output.text);
     if (output.note) io.stderr(output.note);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`cohort: ${error.message}\nRun 'cohort --help' for usage.`);
+      io.stderr(`cohort: ${terminalSafe(error.message)}\nRun 'cohort --help' for usage.`);
       return EXIT_USAGE;
     }
     if (error instanceof CohortError) {
       const kafka = error.kafkaCode === null ? "" : `Kafka ${error.kafkaCode}, `;
       const where = error.status === 0 ? "no response" : `HTTP ${error.status}`;
-      io.stderr(`cohort: ${error.code} (${kafka}${where}): ${error.message}`);
+      // The message may quote what clients sent (member ids, topics): escaped like table cells.
+      io.stderr(`cohort: ${terminalSafe(`${error.code} (${kafka}${where}): ${error.message}`)}`);
       return EXIT_COORDINATOR_ERROR;
     }
     throw error;
