@@ -72,7 +72,7 @@ export class ConsumerMember {
     });
     this.handler = (data) => {
       const msg = JSON.parse(data) as HeartbeatReply;
-      if (msg.type === "assignment") this.adopt(msg);
+      if (msg.type === "assignment") this.adopt(msg, (msg as { reconcile?: boolean }).reconcile === true);
       else this.pending.shift()?.(msg);
     };
     ws.addEventListener("message", (event) => this.handler(String(event.data)));
@@ -144,9 +144,14 @@ export class ConsumerMember {
     this.handler = handler;
   }
 
-  private adopt(reply: { memberEpoch: number; assignment: { partitions: TopicPartitions[] } }): void {
+  /** `reconcile`: a push saying the target moved; the heartbeat it asks for brings the assignment. */
+  private adopt(
+    reply: { memberEpoch: number; assignment: { partitions: TopicPartitions[] } },
+    reconcile = false,
+  ): void {
     if (reply.memberEpoch < this.epoch) return;
     const changed =
+      reconcile ||
       reply.memberEpoch !== this.epoch ||
       JSON.stringify(reply.assignment.partitions) !== JSON.stringify(this.owned);
     this.epoch = reply.memberEpoch;

@@ -60,4 +60,5 @@ export const assignmentPush = (n: AssignmentNotice): string =>
     type: "assignment",
     memberEpoch: n.memberEpoch,
     assignment: { partitions: n.assignment },
+    ...(n.reconcile ? { reconcile: true } : {}),
   });

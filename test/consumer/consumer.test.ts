@@ -77,6 +77,9 @@ describe("fencing and timeouts", () => {
     const g = freshGroup("c");
     const a = await join(g, "a", { t: 4 }, { rebalanceTimeoutMs: 300 });
     const b = await join(g, "b", { t: 4 });
+    // a is told to revoke in its own heartbeat; from then on its rebalance timeout runs.
+    await beat(g, a);
+    expect(partitionsOf(a.owned)).toHaveLength(2);
     await sleep(400);
     await runDurableObjectAlarm(stub(g)); // may already have run on its own: either way it is due
     await beat(g, b);

@@ -27,7 +27,10 @@ async function midReconciliation(g: string): Promise<Member[]> {
   const b = await join(g, "b", { t: 6 });
   await convergeSafely(g, [a, b]);
   const c = await join(g, "c", { t: 6 });
-  // a has been asked to revoke and has not answered; c waits for what a and b still hold.
+  // a and b are asked to revoke in their next heartbeats and have not answered; c waits for what they
+  // still hold.
+  await beat(g, a);
+  await beat(g, b);
   const described = await call("GET", `/v1/groups/${g}`);
   expect(described.body.state).toBe("Reconciling");
   expect(partitionsOf(c.owned).length).toBeLessThan(2);

@@ -1,14 +1,14 @@
 /**
  * The watch WebSocket (API.md §5) on the Hibernation API: pushes that arrive without the member
- * heartbeating, in the same event that changes its assignment, heartbeats as messages, and a closed
- * socket that does not drop the member.
+ * heartbeating, in the same event that moves its target or hands it partitions, heartbeats as messages,
+ * and a closed socket that does not drop the member.
  */
 
 import { expect, it } from "vitest";
 import { call, freshGroup } from "../integration/helpers";
 import { join, partitionsOf, watch } from "./consumer-helpers";
 
-it("pushes revocations and hand-overs to members that did not heartbeat, and answers socket heartbeats", async () => {
+it("pushes target moves and hand-overs to members that did not heartbeat, and answers socket heartbeats", async () => {
   const g = freshGroup("w");
   const t0 = Date.now();
   const a = await join(g, "a", { t: 4 });
@@ -19,11 +19,19 @@ it("pushes revocations and hand-overs to members that did not heartbeat, and ans
     assignment: { partitions: a.owned },
   });
 
-  // b joins over HTTP: a is asked to give up two partitions, by a push, without a heartbeat of its own.
+  // b joins over HTTP: a's target moved, and a push tells it so (at the epoch it has) without a
+  // heartbeat of its own; its epoch and assignment move only in its own heartbeat's answer.
   const b = await join(g, "b", { t: 4 });
   expect(b.owned).toEqual([]);
+  expect(await aSocket.next()).toEqual({
+    type: "assignment",
+    memberEpoch: 1,
+    assignment: { partitions: a.owned },
+    reconcile: true,
+  });
+  aSocket.send({ type: "heartbeat", memberEpoch: 1, ownedPartitions: a.owned });
   const revoke = await aSocket.next();
-  expect(revoke).toMatchObject({ type: "assignment", memberEpoch: 1 });
+  expect(revoke).toMatchObject({ type: "heartbeat", memberEpoch: 1 });
   const kept = partitionsOf(revoke.assignment.partitions);
   expect(kept).toHaveLength(2);
 

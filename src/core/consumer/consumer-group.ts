@@ -11,11 +11,16 @@
  * Scale (10,000 members × 100,000 partitions): an event touches only the members it concerns. Who owns
  * each partition now and whose target holds it are kept in two partition indexes, updated where a
  * member's sets change; an event reconciles the member that spoke, members whose target moved, and the
- * target holders of partitions freed in it. A settled member (Stable at the target epoch, so holding
- * exactly its target) whose target does not move only has its epoch raised, in memory: its row keeps
- * the older epoch, and a restore raises it again (reconcile would do nothing else for it).
+ * target holders of partitions freed in it.
+ *
+ * A member's epoch, and its entry into a revocation, move only in that member's own heartbeat (as in
+ * Kafka): it is held only to epochs it was told, so its commits and heartbeats at the epoch it knows are
+ * never refused because of someone else's event. Outside its own heartbeat a member can only be handed
+ * partitions it waits for at the epoch it already has (revoke before assign keeps that safe), or be
+ * removed. A member whose target moved is notified (`reconcile`) so a listening member heartbeats at once.
  */
 
+import { DeadlineHeap } from "../deadline-heap.ts";
 import type { CohortError } from "../errors.ts";
 import {
   type CommitAuth,
@@ -31,9 +36,8 @@ import {
   type ConsumerRecord,
   LEFT_STATIC_EPOCH,
 } from "./consumer-member.ts";
-import { DeadlineHeap } from "../deadline-heap.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
-import { isEmpty, minus, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
+import { minus, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
 import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment.ts";
 import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
@@ -54,9 +58,10 @@ export class ConsumerGroup extends Group {
   private readonly revokeDeadlines = new DeadlineHeap();
   /** The epoch each member last sent in an accepted heartbeat (0 on join); volatile. */
   private readonly lastReported = new Map<string, number>();
+  /** Members whose assignment changed outside their own heartbeat, or whose target moved: to push. */
   private readonly notices = new Set<string>();
-  /** Set when the target epoch moved: every member at the new epoch is notified (see takeNotices). */
-  private retargeted = false;
+  /** Of `notices`, those whose target moved: they must heartbeat to learn their new assignment. */
+  private readonly retargeted = new Set<string>();
   private readonly slots = new MemberSlots();
   /** Partition -> slot of the member holding it (assigned or being revoked). */
   private readonly owners = new PartitionIndex();
@@ -64,8 +69,6 @@ export class ConsumerGroup extends Group {
   private readonly targets = new PartitionIndex();
   /** Members not settled (not Stable at the target epoch): what makes the group Reconciling. */
   private readonly pending = new Set<string>();
-  /** Restored members in an unexpected state, reconciled at the next event. */
-  private readonly recheck = new Set<string>();
   /** Partitions released since the last drain; their target holders are reconciled. */
   private readonly freed: [string, number][] = [];
 
@@ -111,16 +114,11 @@ export class ConsumerGroup extends Group {
     return group;
   }
 
-  /** Adds a restored member to the indexes; a settled row's older epoch is raised (see the header). */
+  /** Adds a restored member to the indexes. Its row holds the epoch it was last told. */
   private index(m: ConsumerMember): void {
     const slot = this.slots.of(m.memberId);
     this.owners.add(union(m.assigned, m.revoking), slot);
     this.targets.add(m.target, slot);
-    if (m.state === "Stable" && isEmpty(m.revoking) && samePartitions(m.assigned, m.target)) {
-      m.memberEpoch = Math.max(m.memberEpoch, this.targetEpoch);
-    } else if (m.state === "Stable") {
-      this.recheck.add(m.memberId);
-    }
     this.trackPending(m);
   }
 
@@ -260,11 +258,11 @@ export class ConsumerGroup extends Group {
     this.targets.remove(m.target, slot);
     this.slots.release(memberId);
     this.pending.delete(memberId);
-    this.recheck.delete(memberId);
     this.sessionDeadlines.delete(memberId);
     this.revokeDeadlines.delete(memberId);
     this.lastReported.delete(memberId);
     this.notices.delete(memberId);
+    this.retargeted.delete(memberId);
     this.touchMember(memberId);
     this.noteMembership(now);
     this.bumpEpoch();
@@ -278,7 +276,8 @@ export class ConsumerGroup extends Group {
     const member: ConsumerMember = { ...away, memberId, left: false };
     if (away.memberId !== memberId) {
       this.slots.rename(away.memberId, memberId);
-      for (const set of [this.pending, this.recheck]) if (set.delete(away.memberId)) set.add(memberId);
+      for (const set of [this.pending, this.notices, this.retargeted])
+        if (set.delete(away.memberId)) set.add(memberId);
       this.members.delete(away.memberId);
       this.sessionDeadlines.delete(away.memberId);
       this.lastReported.delete(away.memberId);
@@ -339,8 +338,9 @@ export class ConsumerGroup extends Group {
 
   /**
    * Brings the group to a consistent point after a change: recomputes the target if the group epoch
-   * moved, reconciles `focus` with what it reported, every member whose target moved, and the target
-   * holder of every partition freed meanwhile (so their pushes go out in this same event).
+   * moved, reconciles `focus` (the member whose heartbeat this is) with what it reported, notifies every
+   * other member whose target moved, and hands partitions freed meanwhile to the members waiting for
+   * them at the epoch they already hold (so their pushes go out in this same event).
    */
   settle(now: number, focus?: { memberId: string; reported?: PartitionMap | undefined }): void {
     const moved = this.groupEpoch > this.targetEpoch ? this.refreshTarget() : [];
@@ -349,41 +349,56 @@ export class ConsumerGroup extends Group {
     if (
       moved.length === 0 &&
       this.freed.length === 0 &&
-      this.recheck.size === 0 &&
       settled?.state === "Stable" &&
       settled.memberEpoch === this.targetEpoch
     )
       return;
     if (focus) this.reconcileMember(focus.memberId, now, focus.reported);
-    for (const id of moved) if (id !== focus?.memberId) this.reconcileMember(id, now);
-    for (const id of [...this.recheck]) this.reconcileMember(id, now);
-    // Reconciling a waiter may free nothing more, but a focus or removal may have: drain to the end.
+    for (const id of moved) {
+      if (id === focus?.memberId) continue;
+      this.notices.add(id);
+      this.retargeted.add(id);
+    }
+    // Handing a waiter its partitions may free nothing more, but a focus or removal may have: drain.
     for (let freed = this.freed.pop(); freed !== undefined; freed = this.freed.pop()) {
       const waiter = this.slots.id(this.targets.get(freed[0], freed[1]));
-      if (waiter !== undefined && this.pending.has(waiter)) this.reconcileMember(waiter, now);
+      const m = waiter === undefined ? undefined : this.members.get(waiter);
+      // Only a member already at the target epoch: the handover leaves its epoch as it was told it.
+      if (
+        m &&
+        m.state === "UnreleasedPartitions" &&
+        m.memberEpoch === this.targetEpoch &&
+        waiter !== focus?.memberId
+      )
+        this.reconcileMember(m.memberId, now);
     }
   }
 
-  /** Whether any member's epoch or assignment changed since the last `takeNotices` (cheap: no scan). */
+  /** Whether any member must be told something since the last `takeNotices` (cheap: no scan). */
   get hasNotices(): boolean {
-    return this.notices.size > 0 || this.retargeted;
+    return this.notices.size > 0;
   }
 
   /**
-   * Returns and forgets the members whose epoch or assignment changed since the last call; `only`
-   * limits it to members someone listens to (the shell's sockets), so a retarget over 10,000 members
-   * with no sockets builds no notice. After a retarget every member at the new epoch moved.
+   * Returns and forgets the members whose assignment changed outside their own heartbeat or whose target
+   * moved (`reconcile`: heartbeat now). `only` limits it to members someone listens to (the shell's
+   * sockets); the others learn at their next heartbeat.
    */
   takeNotices(only?: Iterable<string>): AssignmentNotice[] {
     const out: AssignmentNotice[] = [];
-    for (const id of only ?? this.members.keys()) {
+    for (const id of only ?? this.notices) {
       const m = this.members.get(id);
-      if (!m || m.left) continue;
-      if (this.notices.has(id) || (this.retargeted && m.memberEpoch === this.targetEpoch))
-        out.push({ memberId: id, memberEpoch: m.memberEpoch, assignment: toList(m.assigned) });
+      if (!m || m.left || !this.notices.has(id)) continue;
+      const notice: AssignmentNotice = {
+        memberId: id,
+        memberEpoch: m.memberEpoch,
+        assignment: toList(m.assigned),
+      };
+      if (this.retargeted.has(id)) notice.reconcile = true;
+      out.push(notice);
     }
     this.notices.clear();
-    this.retargeted = false;
+    this.retargeted.clear();
     return out;
   }
 
@@ -406,15 +421,8 @@ export class ConsumerGroup extends Group {
     }
     this.targetEpoch = this.groupEpoch;
     this.touchGroup();
-    this.retargeted = true;
-    // A settled member whose target did not move: reconcile would only raise its epoch. Done in memory
-    // for all of them in one cheap pass; their rows are not rewritten (see the header).
-    const movedSet = new Set(moved);
-    for (const [id, m] of this.members) {
-      if (this.pending.has(id) || movedSet.has(id) || m.memberEpoch === this.targetEpoch) continue;
-      m.previousMemberEpoch = this.lastReported.get(id) ?? m.previousMemberEpoch;
-      m.memberEpoch = this.targetEpoch;
-    }
+    // Every member is behind the new target epoch until its own heartbeat brings it there.
+    for (const m of this.members.values()) this.trackPending(m);
     return moved;
   }
 
@@ -454,7 +462,6 @@ export class ConsumerGroup extends Group {
   private reconcileMember(memberId: string, now: number, reported?: PartitionMap): void {
     const m = this.members.get(memberId);
     if (!m) return;
-    this.recheck.delete(memberId);
     const slot = this.slots.of(memberId);
     const ownedByOther = (topic: string, p: number) => {
       const owner = this.owners.get(topic, p);

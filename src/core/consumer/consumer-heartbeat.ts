@@ -122,6 +122,10 @@ function join(
       "subscribedTopics and ownedPartitions are required to join (memberEpoch 0)",
     );
   }
+  if (req.ownedPartitions.some((tp) => tp.partitions.length > 0)) {
+    // Kafka: "TopicPartitions must be empty when (re-)joining" — a joining member owns nothing yet.
+    return fail("INVALID_REQUEST", "ownedPartitions must be empty when joining (memberEpoch 0)");
+  }
   const memberId = req.memberId || newMemberId();
   const instanceId = req.groupInstanceId ?? null;
   const holder = instanceId ? group.byInstance(instanceId) : undefined;

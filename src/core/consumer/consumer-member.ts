@@ -41,11 +41,16 @@ export interface ConsumerRecord extends GroupRecord {
   wokeAt?: number | null;
 }
 
-/** A member whose epoch or usable partitions changed: what the shell pushes to its sockets. */
+/**
+ * What the shell pushes to a member's sockets: the epoch and partitions it holds now, because they grew
+ * outside its own heartbeat, or (`reconcile`) because its target moved and its next heartbeat, sent at
+ * once, will bring its new assignment.
+ */
 export interface AssignmentNotice {
   memberId: string;
   memberEpoch: number;
   assignment: TopicPartitions[];
+  reconcile?: true;
 }
 
 /** Epoch a static member shows while it is away (API.md §5). */

@@ -199,7 +199,14 @@ describe("leave and static membership", () => {
     h.join("b", { t: 2 });
     expect(h.must({ memberId: "a", memberEpoch: -1 }).memberEpoch).toBe(-1);
     expect(h.consumer.groupEpoch).toBe(3);
-    expect(flat(h.consumer.takeNotices().find((n) => n.memberId === "b")!.assignment)).toEqual({ t: [0, 1] });
+    // b's target moved: it is told to heartbeat (at the epoch it has), and that heartbeat brings it all.
+    const notice = h.consumer.takeNotices().find((n) => n.memberId === "b")!;
+    expect({ epoch: notice.memberEpoch, reconcile: notice.reconcile }).toEqual({ epoch: 2, reconcile: true });
+    const b = h.must({ memberId: "b", memberEpoch: 2, ownedPartitions: [] });
+    expect({ epoch: b.memberEpoch, assigned: flat(b.assignment.partitions) }).toEqual({
+      epoch: 3,
+      assigned: { t: [0, 1] },
+    });
   });
 
   it("static leave (-2) keeps the assignment for the instance id; the rejoin takes it over without a rebalance", () => {
@@ -237,6 +244,7 @@ describe("deadlines", () => {
     expect(h.consumer.nextDeadline()).toBe(h.now);
     h.alarm();
     expect([...h.consumer.members.keys()]).toEqual(["b"]);
+    h.must({ memberId: "b", memberEpoch: 2, ownedPartitions: [] });
     expect(h.consumer.describe().members[0]!.assignment).toEqual([{ topic: "t", partitions: [0, 1] }]);
   });
 
@@ -244,6 +252,10 @@ describe("deadlines", () => {
     const h = new Harness();
     h.join("a", { t: 2 }, { rebalanceTimeoutMs: 1000 });
     h.join("b", { t: 2 });
+    // The revocation (and its timer) starts when a is told, in its own heartbeat.
+    expect(h.member("a")!.state).toBe("Stable");
+    h.advance(500);
+    h.must({ memberId: "a", memberEpoch: 1, ownedPartitions: [{ topic: "t", partitions: [0, 1] }] });
     expect(h.member("a")!.state).toBe("UnrevokedPartitions");
     h.advance(999);
     h.alarm();
@@ -251,6 +263,7 @@ describe("deadlines", () => {
     h.advance(1);
     h.alarm();
     expect(h.member("a")).toBeUndefined();
+    h.must({ memberId: "b", memberEpoch: 2, ownedPartitions: [] });
     expect(flat(h.consumer.describe().members[0]!.assignment as never)).toEqual({ t: [0, 1] });
   });
 
@@ -274,11 +287,13 @@ describe("states, restore and protocol switch", () => {
     expect(h.consumer.state).toBe("Stable");
     h.join("b", { t: 2 });
     expect(h.consumer.state).toBe("Reconciling");
-    h.must({
+    const told = h.must({
       memberId: "a",
       memberEpoch: 1,
-      ownedPartitions: owned({ partitions: [{ topic: "t", partitions: h.member("a")!.assigned.t! }] }),
+      ownedPartitions: [{ topic: "t", partitions: [0, 1] }],
     });
+    expect(h.consumer.state).toBe("Reconciling");
+    h.must({ memberId: "a", memberEpoch: 1, ownedPartitions: owned(told.assignment) });
     h.must({ memberId: "b", memberEpoch: 2 });
     expect(h.consumer.state).toBe("Stable");
   });

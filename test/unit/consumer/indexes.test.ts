@@ -6,10 +6,10 @@
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { assignUniform } from "../../../src/assignors/balanced-sticky";
-import { DeadlineHeap } from "../../../src/core/deadline-heap";
 import { MemberSlots, PartitionIndex } from "../../../src/core/consumer/partition-index";
 import { fromAssignorMap, type PartitionMap } from "../../../src/core/consumer/partitions";
 import { uniformTargets } from "../../../src/core/consumer/uniform-target";
+import { DeadlineHeap } from "../../../src/core/deadline-heap";
 
 const id = fc.integer({ min: 0, max: 15 }).map((n) => `m${n}`);
 
