@@ -22,7 +22,7 @@ import {
   type MembershipHost,
   type MembershipOptions,
 } from "./membership.ts";
-import { flatten, group } from "./partitions.ts";
+import { flatten, group, type TopicPartition } from "./partitions.ts";
 
 type JoinRequest = z.input<typeof JoinBody>;
 type JoinResult = z.output<typeof JoinResponse>;
@@ -119,6 +119,16 @@ export class ClassicProtocolMembership implements Membership {
     await this.#host.reconcile([]);
     this.#phase = "joining";
     clearTimeout(this.#timer);
+    const assigned = await this.#joinUntilSynced();
+    if (assigned === null) return;
+    // A member of the new generation: heartbeats resume before onPartitionsAssigned, so a slow
+    // listener keeps the session here too.
+    this.#schedule();
+    await this.#host.reconcile(assigned);
+  }
+
+  /** Joins and syncs until a generation is formed; its assignment, or null when stopped. */
+  async #joinUntilSynced(): Promise<TopicPartition[] | null> {
     for (let attempt = 0; !this.#stopped; attempt++) {
       try {
         const joined = await this.#join();
@@ -136,9 +146,7 @@ export class ClassicProtocolMembership implements Membership {
         const assignment = JSON.parse(synced.assignment || "{}") as {
           partitions?: { topic: string; partitions: number[] }[];
         };
-        await this.#host.reconcile(flatten(assignment.partitions ?? []));
-        this.#schedule();
-        return;
+        return flatten(assignment.partitions ?? []);
       } catch (error) {
         if (!(error instanceof CohortError)) throw error;
         if (error.code === "UNKNOWN_MEMBER_ID" && !this.#options.groupInstanceId) this.memberId = "";
@@ -147,6 +155,7 @@ export class ClassicProtocolMembership implements Membership {
         if (error.retriable) await delay(backoffDelay(this.#http.retry, Math.min(attempt, 6)));
       }
     }
+    return null;
   }
 
   async #join(): Promise<JoinResult> {
@@ -224,10 +233,12 @@ export class ClassicProtocolMembership implements Membership {
         this.#whileRevoking(error);
         return;
       }
-      if (error.code === "REBALANCE_IN_PROGRESS") {
-        await this.#rejoin().catch((e) => this.#host.fatal(e));
-      } else if (error.requiresRejoin) {
-        await this.rejoin(error).catch((e) => this.#host.fatal(e));
+      if (error.requiresRejoin) {
+        // A rebalance still running onPartitionsAssigned finishes first; the next one follows it.
+        await this.#rebalance?.catch(() => {});
+        if (this.epoch !== generation || this.#stopped) return;
+        const next = error.code === "REBALANCE_IN_PROGRESS" ? this.#rejoin() : this.rejoin(error);
+        await next.catch((e) => this.#host.fatal(e));
       } else if (error.retriable) {
         this.#schedule();
       } else {

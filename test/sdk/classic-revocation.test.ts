@@ -2,6 +2,7 @@
  * The classic SDK consumer's revocation, as Kafka's onJoinPrepare does it: the pending offsets are
  * committed under the old generation before `onPartitionsRevoked` runs, and the member keeps
  * heartbeating while the listener runs, so the rebalance timeout, not the session timeout, bounds it.
+ * onPartitionsAssigned likewise runs with heartbeats going on.
  */
 
 import { expect, it } from "vitest";
@@ -57,8 +58,24 @@ it("a slow onPartitionsRevoked outlasting the session keeps the membership; offs
   expect((await a.committed()).size).toBe(0);
 
   const seenByB: number[] = [];
-  const b = consumer(group, log, { ...CLASSIC, clientId: "b", commit: CommitStrategies.afterEach() });
-  await b.start((record) => void seenByB.push(record.offset));
+  let slowAssignment = true;
+  const b = consumer(group, log, {
+    ...CLASSIC,
+    clientId: "b",
+    commit: CommitStrategies.afterEach(),
+    // b's first onPartitionsAssigned outlasts its session too: heartbeats go on meanwhile.
+    listener: {
+      onPartitionsAssigned: async (ps) => {
+        if (ps.length === 0 || !slowAssignment) return;
+        slowAssignment = false;
+        await sleep(SLOW_REVOCATION_MS);
+      },
+    },
+  });
+  const bStarted = b.start((record) => void seenByB.push(record.offset));
+  await until("b joined", () => b.memberId !== "");
+  const bMemberId = b.memberId;
+  await bStarted;
   await until(
     "a and b hold two partitions each",
     () => a!.assignment().length === 2 && b.assignment().length === 2,
@@ -72,7 +89,9 @@ it("a slow onPartitionsRevoked outlasting the session keeps the membership; offs
   );
   // Still the same member: its session never expired while the listener ran.
   expect(a.memberId).toBe(memberId);
+  expect(b.memberId).toBe(bMemberId);
   expect(lost).toEqual([]);
+  expect(slowAssignment).toBe(false);
   const described = await admin.describeGroup(group);
   expect(described.members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort());
   // The next owner resumes exactly after the committed offsets: b processes nothing twice.
