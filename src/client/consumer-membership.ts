@@ -177,7 +177,8 @@ export class ConsumerProtocolMembership implements Membership {
       rebalanceTimeoutMs: o.rebalanceTimeoutMs,
       subscribedTopics: Object.entries(o.topics).map(([name, partitions]) => ({ name, partitions })),
       serverAssignor: o.serverAssignor ?? null,
-      ownedPartitions: group(owned),
+      // A join owns nothing (the coordinator refuses one that says otherwise, as Kafka does).
+      ownedPartitions: this.epoch === 0 ? [] : group(owned),
     };
   }
 
@@ -201,6 +202,7 @@ export class ConsumerProtocolMembership implements Membership {
   /** Fenced or unknown: partitions are lost, the member rejoins with epoch 0 and the same id. */
   async #fenced(error: CohortError): Promise<void> {
     this.epoch = 0;
+    this.#reconcilingKey = undefined; // a reconciliation under way belongs to the lost membership
     this.#socket?.close();
     this.#socket = null;
     await this.#host.lost(error);

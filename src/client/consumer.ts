@@ -115,6 +115,8 @@ export class CohortConsumer<V = unknown> {
   #periodic: ReturnType<typeof setInterval> | undefined;
   #wake: (() => void) | undefined;
   #inBatch = false;
+  /** Counts lost memberships: a reconciliation that outlived its membership must not take partitions. */
+  #losses = 0;
 
   constructor(options: ConsumerOptions<V>) {
     this.#options = options;
@@ -365,7 +367,10 @@ export class CohortConsumer<V = unknown> {
         for (const tp of revoked) this.#owned.delete(keyOf(tp));
       }
       if (added.length > 0) {
-        for (const state of await this.#startingPositions(added)) this.#owned.set(keyOf(state), state);
+        const losses = this.#losses;
+        const states = await this.#startingPositions(added);
+        if (losses !== this.#losses) return; // Fenced meanwhile: these belong to no membership now.
+        for (const state of states) this.#owned.set(keyOf(state), state);
         await this.#options.listener?.onPartitionsAssigned?.(added);
         this.#wake?.();
       }
@@ -408,6 +413,7 @@ export class CohortConsumer<V = unknown> {
 
   /** Membership lost: drop everything without committing (the commits would be refused). */
   async #lose(_reason: CohortError): Promise<void> {
+    this.#losses++;
     const partitions = this.assignment();
     this.#owned.clear();
     this.#processedSinceCommit = 0;

@@ -15,7 +15,10 @@ import { FakeWebSocket, ScriptedCoordinator } from "./scripted-coordinator.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function consumerOn(coordinator: ScriptedCoordinator, extra: { watch?: boolean; lost?: TopicPartition[][] }) {
+function consumerOn(
+  coordinator: ScriptedCoordinator,
+  extra: { watch?: boolean; lost?: TopicPartition[][]; assigned?: number[][] },
+) {
   const log = MemoryLog.filled({ orders: 2 }, 3, (_t, p, o) => `${p}-${o}`);
   return new CohortConsumer<string>({
     url: "http://cohort.test",
@@ -27,7 +30,10 @@ function consumerOn(coordinator: ScriptedCoordinator, extra: { watch?: boolean; 
     commit: CommitStrategies.manual(),
     idleMs: 5,
     watch: extra.watch ?? false,
-    listener: { onPartitionsLost: (ps) => void extra.lost?.push(ps) },
+    listener: {
+      onPartitionsLost: (ps) => void extra.lost?.push(ps),
+      onPartitionsAssigned: (ps) => void extra.assigned?.push(ps.map((tp) => tp.partition)),
+    },
   });
 }
 
@@ -61,6 +67,57 @@ describe("commits under a stale epoch", () => {
     const fenced = new CohortError({ code: "FENCED_MEMBER_EPOCH", kafkaCode: 110, status: 409, message: "" });
     expect([stale.requiresRejoin, stale.retriable]).toEqual([false, false]);
     expect(fenced.requiresRejoin).toBe(true);
+  });
+});
+
+describe("fenced while reconciling", () => {
+  beforeEach(() => {
+    FakeWebSocket.opened.length = 0;
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("a reconciliation that outlived its membership takes nothing; the rejoin reports nothing owned", async () => {
+    const coordinator = new ScriptedCoordinator();
+    coordinator.assignment = [{ topic: "orders", partitions: [0] }];
+    const lost: TopicPartition[][] = [];
+    const assigned: number[][] = [];
+    const consumer = consumerOn(coordinator, { lost, assigned, watch: true });
+    await consumer.start(() => {});
+    await vi.waitFor(() => expect(FakeWebSocket.opened).toHaveLength(1));
+    await sleep(20); // the socket is attached and the first assignment acknowledged
+    const socket = FakeWebSocket.opened[0]!;
+    const nudge = () => socket.push({ type: "assignment", memberEpoch: 1, assignment: { partitions: [] } });
+
+    // The next heartbeat adds partition 1, whose committed offset is slow to come.
+    let openGate = () => {};
+    coordinator.fetchGate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    coordinator.epoch = 2;
+    coordinator.assignment = [{ topic: "orders", partitions: [0, 1] }];
+    nudge();
+    await vi.waitFor(() => expect(consumer.epoch).toBe(2));
+    // Then the member is fenced at epoch 2 (once): partition 0 is lost, and it rejoins.
+    let fences = 1;
+    coordinator.refuseHeartbeat = (hb) =>
+      hb.memberEpoch === 2 && fences-- > 0
+        ? { status: 409, code: "FENCED_MEMBER_EPOCH", kafkaCode: 110 }
+        : undefined;
+    nudge();
+    await vi.waitFor(() => expect(lost).toEqual([[{ topic: "orders", partition: 0 }]]));
+    await vi.waitFor(() => expect(coordinator.heartbeats.at(-1)?.memberEpoch).toBe(0));
+    coordinator.fetchGate = undefined;
+    openGate();
+
+    await vi.waitFor(() => expect(consumer.assignment()).toHaveLength(2));
+    // Partition 1 was not taken by the reconciliation of the lost membership, only by the new one.
+    expect(assigned).toEqual([[0], [0, 1]]);
+    const joins = coordinator.heartbeats.filter((hb) => hb.memberEpoch === 0);
+    expect(joins.map((hb) => hb.ownedPartitions)).toEqual([[], []]);
+    consumer.abort();
   });
 });
 

@@ -35,6 +35,10 @@ export class ScriptedCoordinator {
   readonly committed = new Map<string, number>();
   /** Answers a commit with an error instead of storing it (return undefined to store it). */
   refuseCommit: (commit: CommitSeen) => ErrorBody | undefined = () => undefined;
+  /** Answers a heartbeat with an error instead (return undefined to answer it normally). */
+  refuseHeartbeat: (heartbeat: HeartbeatSeen) => ErrorBody | undefined = () => undefined;
+  /** While set, offset fetches wait for it to resolve. */
+  fetchGate: Promise<void> | undefined;
   #held: (() => void)[] = [];
   #holding = false;
 
@@ -59,6 +63,7 @@ export class ScriptedCoordinator {
     const body = typeof init?.body === "string" ? JSON.parse(init.body) : undefined;
     if (url.pathname.endsWith("/heartbeat") && method === "POST") return this.#heartbeat(body);
     if (url.pathname.endsWith("/offsets") && method === "GET") {
+      await this.fetchGate;
       const offsets = [...this.committed].map(([key, offset]) => {
         const [topic, partition] = key.split("\u0000");
         return { topic, partition: Number(partition), offset, metadata: "", logEndOffset: null };
@@ -79,6 +84,10 @@ export class ScriptedCoordinator {
   async #heartbeat(body: HeartbeatSeen): Promise<Response> {
     this.heartbeats.push(body);
     if (this.#holding) await new Promise<void>((resolve) => this.#held.push(resolve));
+    const refusal = this.refuseHeartbeat(body);
+    if (refusal) return errorResponse(refusal);
+    if (body.memberEpoch === 0 && body.ownedPartitions.some((tp) => tp.partitions.length > 0))
+      return errorResponse({ status: 400, code: "INVALID_REQUEST", kafkaCode: 42 });
     if (body.memberEpoch < 0) return json(200, { memberId: body.memberId, memberEpoch: body.memberEpoch });
     return json(200, {
       memberId: body.memberId,
