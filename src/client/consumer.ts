@@ -346,7 +346,11 @@ export class CohortConsumer<V = unknown> {
         await this.admin.commitOffsets(this.#options.groupId, { ...fence, offsets });
         return true;
       } catch (error) {
-        const stale = error instanceof CohortError && error.code === "STALE_MEMBER_EPOCH";
+        // A consumer-protocol code; a classic heartbeat could rejoin, which waits for the lock held here.
+        const stale =
+          error instanceof CohortError &&
+          error.code === "STALE_MEMBER_EPOCH" &&
+          this.#membership.protocol === "consumer";
         if (!stale || attempt >= STALE_EPOCH_COMMIT_ATTEMPTS || this.#stopped) throw error;
         await this.#membership.heartbeatNow();
       }
