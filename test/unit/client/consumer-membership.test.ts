@@ -177,6 +177,65 @@ describe("watch pushes", () => {
   });
 });
 
+describe("prototype-named topics", () => {
+  it("are subscribed, owned, processed and committed like any other", async () => {
+    const topics: Record<string, number> = Object.fromEntries([
+      ["__proto__", 2],
+      ["constructor", 1],
+      ["toString", 1],
+      ["hasOwnProperty", 1],
+    ]);
+    const coordinator = new ScriptedCoordinator();
+    coordinator.assignment = Object.entries(topics).map(([topic, n]) => ({
+      topic,
+      partitions: [...Array(n).keys()],
+    }));
+    const consumer = new CohortConsumer<string>({
+      url: "http://cohort.test",
+      fetch: coordinator.fetch,
+      retry: { retries: 0 },
+      groupId: "g",
+      topics,
+      source: MemoryLog.filled(topics, 3, (t, p, o) => `${t}-${p}-${o}`),
+      commit: CommitStrategies.manual(),
+      idleMs: 5,
+      watch: false,
+    });
+    const seen = new Set<string>();
+    await consumer.start((r) => void seen.add(`${r.topic}/${r.partition}/${r.offset}`));
+    expect(coordinator.heartbeats[0]?.memberEpoch).toBe(0);
+    const subscribed = (coordinator.heartbeats[0] as unknown as { subscribedTopics: { name: string }[] })
+      .subscribedTopics;
+    expect(subscribed.map((t) => t.name).sort()).toEqual([
+      "__proto__",
+      "constructor",
+      "hasOwnProperty",
+      "toString",
+    ]);
+    expect(consumer.assignment()).toHaveLength(5);
+    await vi.waitFor(() => expect(seen.size).toBe(15));
+    await consumer.commit();
+    expect([...coordinator.committed.entries()].sort()).toEqual(
+      [
+        "__proto__\u00000",
+        "__proto__\u00001",
+        "constructor\u00000",
+        "hasOwnProperty\u00000",
+        "toString\u00000",
+      ].map((key) => [key, 3]),
+    );
+    expect(consumer.position("__proto__", 1)).toBe(3);
+    expect([...(await consumer.committed()).keys()].sort()).toEqual([
+      "__proto__/0",
+      "__proto__/1",
+      "constructor/0",
+      "hasOwnProperty/0",
+      "toString/0",
+    ]);
+    consumer.abort();
+  });
+});
+
 describe("start", () => {
   it("rejects with the failure itself and leaves no member joining in the background", async () => {
     const coordinator = new ScriptedCoordinator();
