@@ -228,8 +228,9 @@ export class ConsumerProtocolMembership implements Membership {
       onMessage: (message) => {
         // An assignment push says the target moved or waited-for partitions were freed; what it
         // carries may already be the member's own view, yet only the heartbeat's answer moves it.
-        if ((message as { type?: unknown }).type !== "assignment") return;
-        this.heartbeatNow().catch(() => {});
+        // A fenced notice likewise: the heartbeat's error is what makes the member rejoin.
+        const type = (message as { type?: unknown }).type;
+        if (type === "assignment" || type === "fenced") this.heartbeatNow().catch(() => {});
       },
       onClose: () => {
         this.#socket = null;

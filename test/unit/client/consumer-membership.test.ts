@@ -156,6 +156,15 @@ describe("watch pushes", () => {
     socket.push({ type: "something-else" });
     await sleep(30);
     expect(coordinator.heartbeats.length).toBe(before + 2);
+    // Removed from the group: the notice makes it heartbeat, whose error makes it rejoin at once.
+    let fences = 1;
+    coordinator.refuseHeartbeat = (hb) =>
+      hb.memberEpoch > 0 && fences-- > 0
+        ? { status: 409, code: "UNKNOWN_MEMBER_ID", kafkaCode: 25 }
+        : undefined;
+    socket.push({ type: "fenced", code: "UNKNOWN_MEMBER_ID" });
+    await vi.waitFor(() => expect(coordinator.heartbeats.length).toBeGreaterThanOrEqual(before + 4));
+    expect(coordinator.heartbeats.slice(before + 2, before + 4).map((hb) => hb.memberEpoch)).toEqual([1, 0]);
     consumer.abort();
   });
 
