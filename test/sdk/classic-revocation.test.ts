@@ -20,14 +20,14 @@ import {
 } from "./sdk-helpers";
 
 const admin = new CohortAdmin({ url: "http://cohort.test", fetch: workerFetch });
-// Session 1 s (the project's minimum is 0.5 s); the listener takes 2.5 s; the rebalance timeout is 15 s.
+// Session 1.5 s (the project's minimum is 0.5 s); the listeners take 3 s; the rebalance timeout is 15 s.
 const CLASSIC = {
   protocol: "classic" as const,
-  sessionTimeoutMs: 1_000,
-  heartbeatIntervalMs: 200,
+  sessionTimeoutMs: 1_500,
+  heartbeatIntervalMs: 250,
   rebalanceTimeoutMs: 15_000,
 };
-const SLOW_REVOCATION_MS = 2_500;
+const SLOW_REVOCATION_MS = 3_000;
 
 it("a slow onPartitionsRevoked outlasting the session keeps the membership; offsets are committed first", async () => {
   const group = freshGroup("classic-revoke");
