@@ -234,9 +234,14 @@ export class ClassicProtocolMembership implements Membership {
         return;
       }
       if (error.requiresRejoin) {
-        // A rebalance still running onPartitionsAssigned finishes first; the next one follows it.
-        await this.#rebalance?.catch(() => {});
-        if (this.epoch !== generation || this.#stopped) return;
+        const finishing = this.#rebalance;
+        if (finishing) {
+          // Still running onPartitionsAssigned: keep the session meanwhile, then the next rebalance
+          // follows (started by the first heartbeat that waited here).
+          this.#schedule();
+          await finishing.catch(() => {});
+          if (this.epoch !== generation || this.#stopped || this.#rebalance) return;
+        }
         const next = error.code === "REBALANCE_IN_PROGRESS" ? this.#rejoin() : this.rejoin(error);
         await next.catch((e) => this.#host.fatal(e));
       } else if (error.retriable) {

@@ -102,3 +102,40 @@ it("a slow onPartitionsRevoked outlasting the session keeps the membership; offs
   expect(seenByB).toEqual([RECORDS_PER_PARTITION]);
   await Promise.all([a.close(), b.close()]);
 });
+
+it("a rebalance that starts while onPartitionsAssigned runs keeps the member's session; it rejoins after", async () => {
+  const group = freshGroup("classic-assign");
+  const log = newLog();
+  const a = consumer(group, log, { ...CLASSIC, clientId: "a" });
+  await a.start(() => {});
+  let assigning: string | undefined;
+  let slow = true;
+  const b = consumer(group, log, {
+    ...CLASSIC,
+    clientId: "b",
+    listener: {
+      onPartitionsAssigned: async (ps) => {
+        if (ps.length === 0 || !slow) return;
+        slow = false;
+        assigning = b.memberId;
+        await sleep(SLOW_REVOCATION_MS);
+      },
+    },
+  });
+  const bStarted = b.start(() => {});
+  await until("b runs its slow onPartitionsAssigned", () => assigning !== undefined, 30_000);
+  // c joins meanwhile: b hears REBALANCE_IN_PROGRESS while its listener still runs.
+  const c = consumer(group, log, { ...CLASSIC, clientId: "c" });
+  await Promise.all([bStarted, c.start(() => {})]);
+  await until(
+    "a, b and c all own partitions",
+    () => [a, b, c].every((m) => m.assignment().length > 0),
+    30_000,
+  );
+  expect(b.memberId).toBe(assigning);
+  const described = await admin.describeGroup(group);
+  expect(described.members.map((m) => m.memberId).sort()).toEqual(
+    [a.memberId, b.memberId, c.memberId].sort(),
+  );
+  await Promise.all([a.close(), b.close(), c.close()]);
+});
