@@ -1,7 +1,8 @@
 /**
- * Deadlines by member id in an indexed binary min-heap: set, delete and the earliest one in
- * O(log n) / O(1), so a steady heartbeat at 10,000 members moves its session deadline without a scan
- * of every member (the alarm must never be armed later than the earliest deadline).
+ * Deadlines by key (a member id, or a timer's name) in an indexed binary min-heap: set, delete and the
+ * earliest one in O(log n) / O(1), so a steady heartbeat at 10,000 members moves its session deadline
+ * without a scan of every member, and a mass expiry takes the due keys earliest first in O(log n) each
+ * (the alarm must never be armed later than the earliest deadline). Every group type uses it.
  */
 export class DeadlineHeap {
   private readonly ids: string[] = [];
@@ -12,6 +13,10 @@ export class DeadlineHeap {
     return this.ids.length;
   }
 
+  has(id: string): boolean {
+    return this.position.has(id);
+  }
+
   get(id: string): number | undefined {
     const i = this.position.get(id);
     return i === undefined ? undefined : this.at[i];
@@ -20,6 +25,11 @@ export class DeadlineHeap {
   /** The earliest deadline, or null when there is none. */
   min(): number | null {
     return this.ids.length === 0 ? null : this.at[0]!;
+  }
+
+  /** The key with the earliest deadline, or undefined when there is none. */
+  first(): string | undefined {
+    return this.ids[0];
   }
 
   set(id: string, deadline: number): void {
@@ -37,9 +47,10 @@ export class DeadlineHeap {
     else this.down(i);
   }
 
-  delete(id: string): void {
+  /** Removes `id`'s deadline; true when it had one. */
+  delete(id: string): boolean {
     const i = this.position.get(id);
-    if (i === undefined) return;
+    if (i === undefined) return false;
     const last = this.ids.length - 1;
     this.position.delete(id);
     if (i !== last) {
@@ -52,6 +63,7 @@ export class DeadlineHeap {
       this.ids.pop();
       this.at.pop();
     }
+    return true;
   }
 
   /** Ids whose deadline is at or before `now` (no particular order). */

@@ -38,9 +38,13 @@ export interface CommitRequest extends CommitAuth {
   offsets: CommitEntry[];
 }
 
-/** A commit with no member identity, as admin tools and manually assigned consumers make. */
+/**
+ * A commit with no member identity, as admin tools and manually assigned consumers make: no member id,
+ * and no generation or epoch — or −1 for it, which is what Kafka's clients send (Kafka's
+ * `validateOffsetCommit`: generation −1 commits to a group without members).
+ */
 export const isSimpleCommit = (auth: CommitAuth): boolean =>
-  !auth.memberId && auth.generationId === undefined && auth.memberEpoch === undefined;
+  !auth.memberId && (auth.generationId ?? -1) < 0 && (auth.memberEpoch ?? -1) < 0;
 
 const utf8 = new TextEncoder();
 

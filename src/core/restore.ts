@@ -1,6 +1,8 @@
 /**
- * Rebuilds a group from its persisted rows, by protocol. Volatile state (heartbeat deadlines) is not
- * persisted: restored members get a fresh session from `now`, as Kafka does after a coordinator moves.
+ * Rebuilds a group from its persisted rows, by protocol. Session deadlines are not persisted: a member
+ * heard during the object's previous life gets a fresh session from `now`, as Kafka gives after a
+ * coordinator moves; one not heard then keeps the deadline it had, so an object evicted between
+ * alarms still expires dead members (each group's constructor applies the rule).
  */
 
 import { ClassicGroup, type ClassicMember, type ClassicRecord } from "./classic/classic-group.ts";

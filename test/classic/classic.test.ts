@@ -152,6 +152,22 @@ describe("classic protocol over HTTP", () => {
     expect(await stub.stats()).toEqual(before);
   });
 
+  it("accepts Kafka's admin commit (no member id, generationId -1) only while the group has no members", async () => {
+    const g = freshGroup("classic");
+    const offsets = [{ topic: "orders", partition: 0, offset: 5 }];
+    const admin = { memberId: "", generationId: -1 };
+    expect(await commit(g, offsets, admin)).toMatchObject({ status: 200, body: { committed: 1 } });
+    const joined = await Promise.all([joinNew(g)]);
+    await syncAll(g, joined);
+    expectError(await commit(g, offsets, admin), 409, "UNKNOWN_MEMBER_ID", 25);
+    const memberId = joined[0]!.body.memberId;
+    expectError(await commit(g, offsets, { memberId, generationId: -1 }), 409, "ILLEGAL_GENERATION", 22);
+    await leave(g, [{ memberId }]);
+    expect(await commit(g, [{ ...offsets[0], offset: 9 }], admin)).toMatchObject({ status: 200 });
+    const fetched = await call("GET", `/v1/groups/${g}/offsets/orders/0`);
+    expect(fetched.body.offset).toBe(9);
+  });
+
   it("leaves: the leader's departure elects another member", async () => {
     const g = freshGroup("classic");
     const joined = await Promise.all([joinNew(g), joinNew(g), joinNew(g)]);

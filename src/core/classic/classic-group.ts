@@ -4,9 +4,12 @@
  * This file holds the group's state and the primitives that change it (each marks the rows it
  * changes); the join/sync/heartbeat/leave handlers and the rebalance steps that compose them live
  * beside it (classic-join.ts, classic-sync.ts, classic-rebalance.ts). What a request is waiting for
- * and when sessions expire is in memory only: a heartbeat changes no persisted row.
+ * and when sessions expire is in memory only, in deadline heaps (the earliest deadline in O(1), a
+ * heartbeat in O(log n)); a member's row is written once per life of the object, at the first request
+ * heard from it, so that a restored group knows who was silent.
  */
 
+import { DeadlineHeap } from "../deadline-heap.ts";
 import type { CohortError, Result } from "../errors.ts";
 import {
   type CommitAuth,
@@ -17,8 +20,9 @@ import {
   partitionKey,
   type TopicPartitions,
 } from "../group.ts";
+import { ClassicMemberIndex } from "./classic-index.ts";
 import type { Completion, JoinRequest, JoinResponse, SyncResponse } from "./classic-protocol.ts";
-import { classicDeadlines, onClassicDeadlines } from "./classic-rebalance.ts";
+import { onClassicDeadlines } from "./classic-rebalance.ts";
 import { assertTransition, type ClassicState } from "./classic-states.ts";
 
 export type { ClassicState } from "./classic-states.ts";
@@ -31,6 +35,10 @@ export interface ClassicMember extends JoinRequest {
   subscribedTopics: string[] | null;
   /** Partitions the member was assigned, when readable. */
   assignedPartitions: TopicPartitions[] | null;
+  /** `wokeAt` of the object's life in which the member was last heard (written once per life). */
+  heardIn?: number | null;
+  /** The session deadline a restore gave it, kept once no recent life explains it (see `restoredSession`). */
+  graceUntil?: number;
 }
 
 export interface ClassicRecord extends GroupRecord {
@@ -40,7 +48,18 @@ export interface ClassicRecord extends GroupRecord {
   protocolType: string;
   protocolName: string;
   leaderId: string | null;
+  /** When the object's life that last wrote this row began, and the life before it. */
+  wokeAt?: number | null;
+  priorWokeAt?: number | null;
 }
+
+/** A deadline that is due, as `earliestDue` finds it. */
+export type ClassicDeadline =
+  | { at: number; kind: "session" | "pending"; memberId: string }
+  | { at: number; kind: "join" | "sync" };
+
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b);
 
 export class ClassicGroup extends Group {
   readonly type = "classic" as const;
@@ -58,18 +77,20 @@ export class ClassicGroup extends Group {
   readonly awaitingJoin = new Map<string, number>();
   /** Members whose sync is parked, with the request's ticket. */
   readonly awaitingSync = new Map<string, number>();
-  /** When each member's session expires unless it is heard from (or is parked). */
-  readonly sessionDeadlines = new Map<string, number>();
+  /** When each member expires unless heard from; a parked member is alive by definition and has none. */
+  readonly sessions = new DeadlineHeap();
   /** Member ids handed out with MEMBER_ID_REQUIRED (KIP-394), until they join or their session passes. */
-  readonly pendingMembers = new Map<string, number>();
+  readonly pendingMembers = new DeadlineHeap();
   /** Members of the new generation that have not sent their sync yet. */
   readonly pendingSync = new Set<string>();
-  /** When the join phase ends (rebalance timeout, or the next step of the initial delay). */
-  joinDeadline: number | null = null;
+  /** The group's own timers: the join phase ("join") and the pending-sync timeout ("sync"). */
+  private readonly timers = new DeadlineHeap();
   /** During an initial rebalance: how much longer the delay may still grow, and by how much per step. */
   initialDelay: { stepMs: number; remainingMs: number; newMemberAdded: boolean } | null = null;
-  /** When members still in `pendingSync` are removed (Kafka's pending-sync timeout). */
-  syncDeadline: number | null = null;
+  private readonly index = new ClassicMemberIndex();
+  /** When this life of the object began (persisted, with the previous one, in the group row). */
+  private readonly wokeAt: number;
+  private readonly priorWokeAt: number | null;
   private outbox: Completion[] = [];
 
   constructor(record: ClassicRecord, members: Iterable<ClassicMember> = [], now = 0) {
@@ -80,11 +101,17 @@ export class ClassicGroup extends Group {
     this.protocolTypeName = record.protocolType;
     this.protocolName = record.protocolName;
     this.leaderId = record.leaderId;
+    const previousLife = record.wokeAt ?? null;
+    // Strictly after the life it follows, so that a member's `heardIn` names one life.
+    this.wokeAt = previousLife === null ? now : Math.max(now, previousLife + 1);
+    this.priorWokeAt = previousLife;
     for (const m of members) {
       this.members.set(m.memberId, m);
-      // Sessions restart from the restore, as Kafka reschedules heartbeats when it loads a group.
-      this.sessionDeadlines.set(m.memberId, now + m.sessionTimeoutMs);
+      this.index.add(m);
+      this.sessions.set(m.memberId, this.restoredSession(m, previousLife, record.priorWokeAt ?? null));
     }
+    // This life is on record with the first write, before any row can name it in `heardIn`.
+    if (this.members.size > 0) this.touchGroup();
     // Parked requests did not survive: members rejoin or resync, bounded by the rebalance timeout.
     if (this.classicState === "PreparingRebalance") this.joinDeadline = now + this.rebalanceTimeoutMs();
     if (this.classicState === "CompletingRebalance") {
@@ -93,18 +120,43 @@ export class ClassicGroup extends Group {
     }
   }
 
+  /**
+   * A restored member's session deadline. Kafka restarts every session when a coordinator loads a
+   * group, but this object restarts whenever it is idle (or fails): only a member heard in the previous
+   * life gets a fresh session, and only once. A member not heard since keeps the deadline that life
+   * gave it — `previousLife` + session if it was heard in the life before, else the one its row kept —
+   * so restarts between alarms never keep a dead member, however long its session. Lives are compared
+   * by start time: a `heardIn` newer than the record (a life that never wrote the group row) counts as
+   * the previous life, never as an older one, so a live member is never expired early.
+   */
+  private restoredSession(m: ClassicMember, previousLife: number | null, lifeBefore: number | null): number {
+    const heardIn = m.heardIn ?? null;
+    if (previousLife === null || (heardIn !== null && heardIn >= previousLife))
+      return this.wokeAt + m.sessionTimeoutMs;
+    const heardInLifeBefore = lifeBefore !== null && heardIn !== null && heardIn >= lifeBefore;
+    if (m.graceUntil !== undefined && !heardInLifeBefore) return m.graceUntil;
+    // Fresh when the previous life began; from the next life on only the row can say so.
+    m.graceUntil = previousLife + m.sessionTimeoutMs;
+    this.touchMember(m.memberId);
+    return m.graceUntil;
+  }
+
   /** A new group that holds only offsets (Kafka's "simple" group). */
   static simple(groupId: string, now: number): ClassicGroup {
-    const group = new ClassicGroup({
-      groupId,
-      type: "classic",
-      emptySince: now,
-      state: "Empty",
-      generationId: 0,
-      protocolType: "",
-      protocolName: "",
-      leaderId: null,
-    });
+    const group = new ClassicGroup(
+      {
+        groupId,
+        type: "classic",
+        emptySince: now,
+        state: "Empty",
+        generationId: 0,
+        protocolType: "",
+        protocolName: "",
+        leaderId: null,
+      },
+      [],
+      now,
+    );
     group.touchGroup();
     return group;
   }
@@ -130,8 +182,7 @@ export class ClassicGroup extends Group {
   }
 
   isSubscribed(topic: string): boolean {
-    for (const m of this.members.values()) if (m.subscribedTopics?.includes(topic)) return true;
-    return false;
+    return this.index.subscribed(topic);
   }
 
   partitionOwners(): Map<string, string> {
@@ -193,9 +244,49 @@ export class ClassicGroup extends Group {
   }
 
   nextDeadline(): number | null {
-    let next: number | null = null;
-    for (const d of classicDeadlines(this)) if (next === null || d.at < next) next = d.at;
-    return next;
+    return earliest(earliest(this.sessions.min(), this.pendingMembers.min()), this.timers.min());
+  }
+
+  /** The earliest deadline due at `now`, in O(1); on a tie sessions first, then issued ids, then timers. */
+  earliestDue(now: number): ClassicDeadline | null {
+    let due: ClassicDeadline | null = null;
+    const session = this.sessions.first();
+    if (session !== undefined && this.sessions.min()! <= now)
+      due = { at: this.sessions.min()!, kind: "session", memberId: session };
+    const pending = this.pendingMembers.first();
+    const pendingAt = this.pendingMembers.min();
+    if (pending !== undefined && pendingAt! <= now && (due === null || pendingAt! < due.at))
+      due = { at: pendingAt!, kind: "pending", memberId: pending };
+    const timer = this.timers.first() as "join" | "sync" | undefined;
+    const timerAt = this.timers.min();
+    if (timer !== undefined && timerAt! <= now && (due === null || timerAt! < due.at))
+      due = { at: timerAt!, kind: timer };
+    return due;
+  }
+
+  /** How many deadlines are set: bounds the steps one alarm needs. */
+  get deadlineCount(): number {
+    return this.sessions.size + this.pendingMembers.size + this.timers.size;
+  }
+
+  /** When the join phase ends (rebalance timeout, or the next step of the initial delay). */
+  get joinDeadline(): number | null {
+    return this.timers.get("join") ?? null;
+  }
+
+  set joinDeadline(at: number | null) {
+    if (at === null) this.timers.delete("join");
+    else this.timers.set("join", at);
+  }
+
+  /** When members still in `pendingSync` are removed (Kafka's pending-sync timeout). */
+  get syncDeadline(): number | null {
+    return this.timers.get("sync") ?? null;
+  }
+
+  set syncDeadline(at: number | null) {
+    if (at === null) this.timers.delete("sync");
+    else this.timers.set("sync", at);
   }
 
   onDeadlines(now: number): void {
@@ -212,6 +303,8 @@ export class ClassicGroup extends Group {
       protocolType: this.protocolTypeName,
       protocolName: this.protocolName,
       leaderId: this.leaderId,
+      wokeAt: this.wokeAt,
+      priorWokeAt: this.priorWokeAt,
     };
   }
 
@@ -248,8 +341,20 @@ export class ClassicGroup extends Group {
   }
 
   staticMemberId(groupInstanceId: string): string | undefined {
-    for (const m of this.members.values()) if (m.groupInstanceId === groupInstanceId) return m.memberId;
-    return undefined;
+    return this.index.staticMemberId(groupInstanceId);
+  }
+
+  /** How many members list protocol `name` (Kafka's `supportedProtocols`). */
+  supportCount(name: string): number {
+    return this.index.supportCount(name);
+  }
+
+  /** Applies what a rejoining member sent, keeping the indexes right. */
+  updateMember(member: ClassicMember, fields: Partial<Omit<ClassicMember, "memberId" | "groupInstanceId">>) {
+    this.index.remove(member);
+    Object.assign(member, fields);
+    this.index.add(member);
+    this.touchMember(member.memberId);
   }
 
   /** The largest rebalance timeout of the members: how long a join phase may last. */
@@ -259,10 +364,20 @@ export class ClassicGroup extends Group {
     return max;
   }
 
-  /** Restarts a member's session: it was heard from at `now`. In memory only. */
+  /**
+   * A join, sync or heartbeat of the member arrived at `now` (API.md §4): its session restarts, in
+   * memory; its row records the life once. A parked member gets its session when it is answered.
+   */
   heardFrom(memberId: string, now: number): void {
     const m = this.members.get(memberId);
-    if (m) this.sessionDeadlines.set(memberId, now + m.sessionTimeoutMs);
+    if (!m) return;
+    if (m.heardIn !== this.wokeAt || m.graceUntil !== undefined) {
+      m.heardIn = this.wokeAt;
+      delete m.graceUntil;
+      this.touchMember(memberId);
+    }
+    if (this.awaitingJoin.has(memberId) || this.awaitingSync.has(memberId)) return;
+    this.sessions.set(memberId, now + m.sessionTimeoutMs);
   }
 
   addMember(member: ClassicMember, now: number): void {
@@ -271,6 +386,7 @@ export class ClassicGroup extends Group {
       this.touchGroup();
     }
     this.members.set(member.memberId, member);
+    this.index.add(member);
     this.touchMember(member.memberId);
     if (this.leaderId === null) this.setLeader(member.memberId);
     this.heardFrom(member.memberId, now);
@@ -281,8 +397,10 @@ export class ClassicGroup extends Group {
   removeMember(memberId: string, now: number): void {
     const gone = { code: "UNKNOWN_MEMBER_ID", message: `member ${memberId} was removed from the group` };
     this.answerParked(memberId, { ok: false, error: gone as CohortError });
+    const m = this.members.get(memberId);
+    if (m) this.index.remove(m);
     this.members.delete(memberId);
-    this.sessionDeadlines.delete(memberId);
+    this.sessions.delete(memberId);
     this.pendingSync.delete(memberId);
     this.touchMember(memberId);
     if (this.leaderId === memberId) this.setLeader(this.members.keys().next().value ?? null);
@@ -298,10 +416,12 @@ export class ClassicGroup extends Group {
     this.answerParked(oldId, { ok: false, error: fenced as CohortError });
     const old = this.members.get(oldId)!;
     const member = { ...old, memberId: newId };
+    this.index.remove(old);
     this.members.delete(oldId);
-    this.sessionDeadlines.delete(oldId);
+    this.sessions.delete(oldId);
     this.touchMember(oldId);
     this.members.set(newId, member);
+    this.index.add(member);
     this.touchMember(newId);
     if (this.pendingSync.delete(oldId)) this.pendingSync.add(newId);
     if (this.leaderId === oldId) this.setLeader(newId);
@@ -320,6 +440,7 @@ export class ClassicGroup extends Group {
       });
     }
     waiting.set(memberId, ticket);
+    this.sessions.delete(memberId);
   }
 
   /** Answers a member's parked join or sync, if any, and restarts its session. */

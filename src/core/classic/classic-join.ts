@@ -220,14 +220,13 @@ function updateMember(group: ClassicGroup, member: ClassicMember, req: JoinReque
     member.clientId !== req.clientId ||
     member.clientHost !== req.clientHost;
   if (!changed) return;
-  Object.assign(member, {
+  group.updateMember(member, {
     protocols: req.protocols,
     sessionTimeoutMs: req.sessionTimeoutMs,
     rebalanceTimeoutMs: req.rebalanceTimeoutMs,
     clientId: req.clientId,
     clientHost: req.clientHost,
   });
-  group.changed(member.memberId);
   refreshSubscription(group, member);
 }
 
@@ -253,8 +252,10 @@ function takeOverStaticMember(
   ctx: ClassicContext,
 ): Step<JoinResponse> {
   const member = group.replaceStaticMember(oldId, newId, ctx.now);
+  // The vote can only change with the member's protocols: otherwise no O(members) selection.
+  const sameVote = sameProtocols(member.protocols, req.protocols);
   updateMember(group, member, req);
-  if (group.state === "Stable" && selectProtocol(group) === group.protocolName) {
+  if (group.state === "Stable" && (sameVote || selectProtocol(group) === group.protocolName)) {
     return reply({ ok: true, value: joinResponse(group, newId) });
   }
   group.park("join", newId, ctx.ticket);

@@ -10,13 +10,16 @@ import type { ClassicGroup, ClassicMember } from "./classic-group.ts";
 import { type JoinResponse, readSubscription } from "./classic-protocol.ts";
 import { canRebalance } from "./classic-states.ts";
 
-/** Protocols every member (except `exclude`, which is rejoining) supports, in the order of `names`. */
+/**
+ * Protocols every member (except `exclude`, which is rejoining) supports, in the order of `names`:
+ * from the per-protocol member counts, so a join costs its own protocols, not the group's size.
+ */
 export function commonProtocols(group: ClassicGroup, names: readonly string[], exclude?: string): string[] {
+  const excluded = exclude === undefined ? undefined : group.members.get(exclude);
+  const others = group.members.size - (excluded ? 1 : 0);
   return names.filter((name) => {
-    for (const m of group.members.values()) {
-      if (m.memberId !== exclude && !m.protocols.some((p) => p.name === name)) return false;
-    }
-    return true;
+    const own = excluded?.protocols.some((p) => p.name === name) ? 1 : 0;
+    return group.supportCount(name) - own === others;
   });
 }
 
@@ -51,8 +54,7 @@ export function refreshSubscription(group: ClassicGroup, m: ClassicMember): void
   const topics = readSubscription(metadataFor(m, protocol));
   const next = typeof topics === "string" ? [] : topics;
   if (JSON.stringify(next) === JSON.stringify(m.subscribedTopics)) return;
-  m.subscribedTopics = next;
-  group.changed(m.memberId);
+  group.updateMember(m, { subscribedTopics: next });
 }
 
 /** The join response of the current generation for `memberId`: the member list goes to the leader only. */
@@ -174,35 +176,15 @@ export function removeMemberAndRebalance(group: ClassicGroup, memberId: string, 
   else if (group.state === "PreparingRebalance") maybeCompleteJoinPhase(group, now);
 }
 
-type Deadline =
-  | { at: number; kind: "session"; memberId: string }
-  | { at: number; kind: "pending"; memberId: string }
-  | { at: number; kind: "join" }
-  | { at: number; kind: "sync" };
-
-/** Every in-memory deadline; members with a parked join or sync are alive by definition and have none. */
-export function* classicDeadlines(group: ClassicGroup): Generator<Deadline> {
-  for (const [memberId, at] of group.sessionDeadlines) {
-    if (!group.awaitingJoin.has(memberId) && !group.awaitingSync.has(memberId))
-      yield { at, kind: "session", memberId };
-  }
-  for (const [memberId, at] of group.pendingMembers) yield { at, kind: "pending", memberId };
-  if (group.joinDeadline !== null) yield { at: group.joinDeadline, kind: "join" };
-  if (group.syncDeadline !== null) yield { at: group.syncDeadline, kind: "sync" };
-}
-
-function earliestDue(group: ClassicGroup, now: number): Deadline | null {
-  let due: Deadline | null = null;
-  for (const d of classicDeadlines(group)) if (d.at <= now && (due === null || d.at < due.at)) due = d;
-  return due;
-}
-
-/** Processes every deadline due at `now`, earliest first; idempotent, and safe for overdue ones. */
+/**
+ * Processes every deadline due at `now`, earliest first, each in O(log n) from the group's heaps, so
+ * one alarm handles a mass expiry whole; idempotent, and safe for overdue deadlines.
+ */
 export function onClassicDeadlines(group: ClassicGroup, now: number): void {
-  // Each step removes or moves its deadline past `now`; the bound only guards against a bug looping.
-  for (let guard = 0; guard < 4 * (group.members.size + group.pendingMembers.size) + 16; guard++) {
-    const due = earliestDue(group, now);
-    if (!due) return;
+  // Each step removes its deadline or moves it past `now`. The budget, fixed before the first step,
+  // only stops a bug from looping: it is never smaller than the work due.
+  let budget = 2 * group.deadlineCount + 16;
+  for (let due = group.earliestDue(now); due !== null && budget > 0; due = group.earliestDue(now), budget--) {
     switch (due.kind) {
       case "session":
         removeMemberAndRebalance(group, due.memberId, now);

@@ -81,7 +81,9 @@ export class ConsumerGroup extends Group {
     this.sessionTimeoutMs = record.sessionTimeoutMs;
     // Restored members get a fresh session from `now`, as Kafka does when a coordinator takes over,
     // unless they were not heard at all during the object's previous life: an idle object is evicted
-    // and woken by its alarm, and restarting every session then would keep dead members forever.
+    // and woken by its alarm, and restarting every session then would keep dead members forever. Such
+    // a member keeps the deadline the previous life gave it, written in its row (`graceUntil`) so that
+    // no later life — however short — moves it again.
     const previousLife = record.wokeAt ?? null;
     this.wokeAt = now;
     if (previousLife !== null) this.touchGroup();
@@ -89,7 +91,15 @@ export class ConsumerGroup extends Group {
       this.members.set(m.memberId, m);
       this.index(m);
       const silent = previousLife !== null && (m.heardIn ?? null) !== previousLife;
-      this.sessionDeadlines.set(m.memberId, (silent ? previousLife : now) + this.sessionTimeoutMs);
+      let deadline = now + this.sessionTimeoutMs;
+      if (silent) {
+        deadline = m.graceUntil ?? previousLife + this.sessionTimeoutMs;
+        if (m.graceUntil === undefined) {
+          m.graceUntil = deadline;
+          this.touchMember(m.memberId);
+        }
+      }
+      this.sessionDeadlines.set(m.memberId, deadline);
       if (m.state === "UnrevokedPartitions") this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
     }
   }
@@ -311,8 +321,9 @@ export class ConsumerGroup extends Group {
     this.sessionDeadlines.set(memberId, now + this.sessionTimeoutMs);
     this.lastReported.set(memberId, reportedEpoch);
     const m = this.members.get(memberId);
-    if (m && m.heardIn !== this.wokeAt) {
+    if (m && (m.heardIn !== this.wokeAt || m.graceUntil !== undefined)) {
       m.heardIn = this.wokeAt;
+      delete m.graceUntil;
       this.touchMember(memberId);
     }
   }

@@ -25,6 +25,8 @@ export interface ConsumerMember extends MemberAssignment {
   left: boolean;
   /** `wokeAt` of the object's life in which the member was last heard (written once per life). */
   heardIn?: number | null;
+  /** The session deadline a restart kept for a member silent through a whole life; cleared when heard. */
+  graceUntil?: number;
 }
 
 export interface ConsumerRecord extends GroupRecord {

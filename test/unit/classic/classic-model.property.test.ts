@@ -1,6 +1,7 @@
 /**
  * Model-based randomized test of the classic state machine: random schedules of join, sync,
- * heartbeat, leave, commit, static restarts and clock advances over several clients, checking the
+ * heartbeat, leave, commit, static restarts, restarts of the object (the group rebuilt from the rows
+ * persisted so far, parked requests lost) and clock advances over several clients, checking the
  * protocol's safety properties after every step and, at the end, that no parked request hangs.
  */
 
@@ -9,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { JoinResponse, Step } from "../../../src/core/classic/classic-protocol";
 import type { CommitAuth } from "../../../src/core/group";
 import { checkCommitter } from "../../../src/core/offsets";
-import { consumerAssignment, consumerMeta, Driver } from "./harness";
+import { consumerAssignment, consumerMeta, Driver, Rows } from "./harness";
 
 const CLIENTS = 4;
 /** Clients 0 and 1 are static members (KIP-345); 2 and 3 dynamic. */
@@ -19,7 +20,8 @@ type Cmd =
   | { t: "join"; c: number; topics: number }
   | { t: "sync" | "heartbeat" | "leave" | "restart"; c: number }
   | { t: "commit"; c: number; how: "current" | "stale" | "simple" }
-  | { t: "advance"; ms: number };
+  | { t: "advance"; ms: number }
+  | { t: "reload" };
 
 const client = fc.integer({ min: 0, max: CLIENTS - 1 });
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
@@ -47,6 +49,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({ t: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 2500 }) }),
   },
+  { weight: 4, arbitrary: fc.constant({ t: "reload" as const }) },
 );
 const timeouts = fc.array(
   fc.record({ session: fc.constantFrom(200, 1000, 3000), rebalance: fc.constantFrom(500, 2000, 5000) }),
@@ -59,8 +62,13 @@ interface ClientState {
 }
 
 function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }[]): void {
-  const d = new Driver();
-  const g = d.group;
+  let d = new Driver();
+  let g = d.group;
+  const rows = new Rows();
+  rows.save(g);
+  /** When the object's current life began, and the members heard (join, sync, heartbeat) in it. */
+  let lifeStart = d.now;
+  let heard = new Set<string>();
   const clients: ClientState[] = Array.from({ length: CLIENTS }, () => ({ memberId: "", generation: -1 }));
   /** Open (parked) tickets: which client and member they belong to. */
   const open = new Map<number, { c: number; memberId: string; kind: "join" | "sync" }>();
@@ -91,6 +99,7 @@ function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }
       expect(waiting, `ticket ${done.ticket} answered twice or never parked`).toBeDefined();
       open.delete(done.ticket);
       lastActive.set(done.memberId, done.at);
+      heard.add(done.memberId);
       applyAnswer(waiting!.c, waiting!.kind, d.answers.get(done.ticket));
     }
   };
@@ -104,7 +113,8 @@ function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }
     if (g.members.size === 0) expect(["Empty", "PreparingRebalance"]).toContain(g.state);
     if (auth) {
       const accepted = checkCommitter(g, auth, d.now) === null;
-      const simple = auth.memberId === undefined && auth.generationId === undefined;
+      // Kafka's rule: no member id and no generation (or −1, as its clients send) is a simple commit.
+      const simple = !auth.memberId && (auth.generationId ?? -1) < 0;
       const legit = simple
         ? g.memberCount === 0
         : g.members.has(auth.memberId!) &&
@@ -121,17 +131,40 @@ function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }
     }
   };
 
+  /** The object restarts: parked requests get the shell's retriable 503; sessions follow the restore rule. */
+  const reload = () => {
+    const now = d.now;
+    const retry = { ok: false, error: { code: "COORDINATOR_NOT_AVAILABLE", message: "restarted" } };
+    for (const o of open.values()) applyAnswer(o.c, o.kind, retry);
+    open.clear();
+    d = new Driver(d.config, rows.load(now));
+    d.now = now;
+    g = d.group;
+    seenDeliveries = 0;
+    // Heard in the life that ended: one fresh session from the new life. Not heard: unchanged.
+    const woke = Math.max(now, lifeStart + 1);
+    for (const id of heard) if (g.members.has(id)) lastActive.set(id, woke);
+    lifeStart = woke;
+    heard = new Set();
+  };
+
   for (const command of cmds) {
-    if (command.t === "advance") {
-      d.advance(command.ms);
+    if (command.t === "advance" || command.t === "reload") {
+      if (command.t === "advance") d.advance(command.ms);
+      else reload();
       check();
+      rows.save(g);
       continue;
     }
     const c = command.c;
     const s = clients[c]!;
     const instance = instanceOf(c);
     const { session, rebalance } = limits[c]!;
-    if (s.memberId !== "") lastActive.set(s.memberId, d.now);
+    // Only a join, sync or heartbeat keeps a session (API.md §4).
+    if (s.memberId !== "" && ["join", "sync", "heartbeat"].includes(command.t)) {
+      lastActive.set(s.memberId, d.now);
+      heard.add(s.memberId);
+    }
     let auth: CommitAuth | undefined;
     switch (command.t) {
       case "join": {
@@ -143,7 +176,10 @@ function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }
           protocols: [{ name: "range", metadata: consumerMeta(command.topics ? ["a", "b"] : ["a"]) }],
         });
         const memberId = s.memberId || (instance ? (g.staticMemberId(instance) ?? "") : "");
-        if (memberId) lastActive.set(memberId, d.now);
+        if (memberId) {
+          lastActive.set(memberId, d.now);
+          heard.add(memberId);
+        }
         track(c, "join", step, memberId);
         break;
       }
@@ -181,6 +217,7 @@ function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }
         break;
     }
     check(auth);
+    rows.save(g);
   }
   // Liveness: with every client silent, every parked request is answered and the group empties.
   d.advance(120_000);
@@ -197,5 +234,5 @@ describe("classic state machine, model-based", () => {
       ),
       { numRuns: 500 },
     );
-  });
+  }, 30_000);
 });

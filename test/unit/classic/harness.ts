@@ -3,7 +3,7 @@
  * delivering completions, running the alarm at each deadline) so tests read as request sequences.
  */
 
-import { ClassicGroup } from "../../../src/core/classic/classic-group";
+import { ClassicGroup, type ClassicRecord } from "../../../src/core/classic/classic-group";
 import { joinGroup } from "../../../src/core/classic/classic-join";
 import type {
   ClassicContext,
@@ -31,12 +31,37 @@ export const consumerMeta = (topics: string[]) => JSON.stringify({ topics });
 export const consumerAssignment = (topic: string, partitions: number[]) =>
   JSON.stringify({ partitions: [{ topic, partitions }] });
 
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** The object's SQLite rows: what each persist wrote, and the group a new life builds from them. */
+export class Rows {
+  private record: ClassicRecord | null = null;
+  private readonly members = new Map<string, unknown>();
+
+  /** Writes the rows the group changed, as the shell does after each request or alarm. */
+  save(group: ClassicGroup): void {
+    const dirty = group.takeDirty();
+    if (dirty.group) this.record = clone(group.toRecord());
+    for (const [id, row] of dirty.members) {
+      if (row === undefined) this.members.delete(id);
+      else this.members.set(id, clone(row));
+    }
+  }
+
+  /** The group a restarted object restores at `now`. */
+  load(now: number): ClassicGroup {
+    return new ClassicGroup(clone(this.record!), [...this.members.values()].map(clone) as never[], now);
+  }
+}
+
+/** Issued member ids stay unique across the Drivers of one test (a restarted object keeps issuing). */
+let issuedIds = 0;
+
 export class Driver {
   now = 1_000_000;
   readonly group: ClassicGroup;
   config: Config;
   private ticket = 0;
-  private ids = 0;
   /** Answers delivered to parked requests, by ticket. */
   readonly answers = new Map<number, Result<unknown>>();
   /** Every delivery in order, with its member and time: for model checks. */
@@ -48,7 +73,7 @@ export class Driver {
   }
 
   ctx(): ClassicContext {
-    return { now: this.now, config: this.config, ticket: ++this.ticket, newId: () => `id${++this.ids}` };
+    return { now: this.now, config: this.config, ticket: ++this.ticket, newId: () => `id${++issuedIds}` };
   }
 
   private run<T>(handle: (ctx: ClassicContext) => Step<T>): Step<T> {

@@ -333,6 +333,36 @@ describe("states, restore and protocol switch", () => {
     expect([...life3.members.keys()]).toEqual(["a"]);
   });
 
+  it("a member silent across many lives shorter than its session is removed at one fixed deadline", () => {
+    const h = new Harness();
+    h.join("a", { t: 2 });
+    h.join("b", { t: 2 });
+    const save = (g: typeof h.consumer) =>
+      JSON.parse(JSON.stringify([g.toRecord(), [...g.members.keys()].map((id) => g.memberRecord(id))]));
+    let life = h.consumer;
+    let lastHeardA = h.now;
+    // a goes on heartbeating; b dies. The object restarts every 10 s (a poison request, an eviction).
+    let deadlineOfB: number | undefined;
+    for (let i = 0; i < 12; i++) {
+      h.advance(10_000);
+      const [record, rows] = save(life);
+      life = restoreGroup(record, rows, h.now) as typeof h.consumer;
+      life.heard("a", life.members.get("a")!.memberEpoch, h.now);
+      lastHeardA = h.now;
+      life.onDeadlines(h.now);
+      if (!life.members.has("b")) {
+        deadlineOfB = h.now;
+        break;
+      }
+    }
+    // b was last heard at the start; the first restart gave it one fresh session (as Kafka gives on
+    // loading a group), and no later life moved it: gone within a restart of start + 10 s + 45 s.
+    expect(deadlineOfB).toBeDefined();
+    expect(deadlineOfB! - 1_000_000).toBeLessThanOrEqual(10_000 + 45_000 + 10_000);
+    expect([...life.members.keys()]).toEqual(["a"]);
+    expect(lastHeardA).toBe(h.now);
+  });
+
   it("refuses a classic group with members and converts an offsets-only group, keeping emptySince until the join", () => {
     const classic = ClassicGroup.simple("g", 5);
     classic.members.set("m", {} as never);
