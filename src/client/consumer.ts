@@ -372,7 +372,7 @@ export class CohortConsumer<V = unknown> {
       }
       if (added.length > 0) {
         const losses = this.#losses;
-        const states = await this.#startingPositions(added);
+        const states = await this.#startingPositions(added, losses);
         if (losses !== this.#losses) return; // Fenced meanwhile: these belong to no membership now.
         for (const state of states) this.#owned.set(keyOf(state), state);
         await this.#options.listener?.onPartitionsAssigned?.(added);
@@ -382,9 +382,9 @@ export class CohortConsumer<V = unknown> {
   }
 
   /** New partitions start at the committed offset, or per autoOffsetReset. */
-  async #startingPositions(partitions: TopicPartition[]): Promise<PartitionState[]> {
+  async #startingPositions(partitions: TopicPartition[], losses: number): Promise<PartitionState[]> {
     const topics = [...new Set(partitions.map((tp) => tp.topic))];
-    const { offsets } = await this.#fetchCommitted(topics);
+    const { offsets } = await this.#fetchCommitted(topics, losses);
     const committed = new Map(offsets.map((o) => [keyOf(o), o]));
     return Promise.all(
       partitions.map(async (tp) => {
@@ -402,14 +402,16 @@ export class CohortConsumer<V = unknown> {
   /**
    * The committed offsets of newly assigned partitions. A retriable failure (503, no response) is
    * retried with backoff, as Kafka refreshes committed offsets until it can: it must not stop the
-   * consumer, and the partitions are not processed before their position is known.
+   * consumer, and the partitions are not processed before their position is known. Once the
+   * membership is lost the answer is moot: retrying stops.
    */
-  async #fetchCommitted(topics: string[]): Promise<{ offsets: CommittedOffset[] }> {
+  async #fetchCommitted(topics: string[], losses: number): Promise<{ offsets: CommittedOffset[] }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.admin.fetchOffsets(this.#options.groupId, topics);
       } catch (error) {
         if (!(error instanceof CohortError) || !error.retriable || this.#stopped) throw error;
+        if (losses !== this.#losses) return { offsets: [] };
         await delay(backoffDelay(this.admin.http.retry, Math.min(attempt, 6)));
       }
     }

@@ -245,6 +245,21 @@ describe("prototype-named topics", () => {
   });
 });
 
+describe("newly assigned partitions", () => {
+  it("a retriable failure reading their committed offsets is retried; the consumer goes on", async () => {
+    const coordinator = new ScriptedCoordinator();
+    coordinator.assignment = [{ topic: "orders", partitions: [0, 1] }];
+    coordinator.committed.set("orders\u00001", 2);
+    coordinator.unavailableFetches = 2;
+    const consumer = consumerOn(coordinator, {});
+    await consumer.start(() => {});
+    expect(consumer.assignment()).toHaveLength(2);
+    await vi.waitFor(() => expect(consumer.position("orders", 1)).toBe(3));
+    consumer.abort();
+    await expect(consumer.done()).resolves.toBeUndefined();
+  });
+});
+
 describe("start", () => {
   it("rejects with the failure itself and leaves no member joining in the background", async () => {
     const coordinator = new ScriptedCoordinator();

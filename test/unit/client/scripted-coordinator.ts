@@ -37,6 +37,8 @@ export class ScriptedCoordinator {
   refuseCommit: (commit: CommitSeen) => ErrorBody | undefined = () => undefined;
   /** Answers a heartbeat with an error instead (return undefined to answer it normally). */
   refuseHeartbeat: (heartbeat: HeartbeatSeen) => ErrorBody | undefined = () => undefined;
+  /** This many offset fetches answer 503 first. */
+  unavailableFetches = 0;
   /** While set, offset fetches wait for it to resolve. */
   fetchGate: Promise<void> | undefined;
   #held: (() => void)[] = [];
@@ -64,6 +66,8 @@ export class ScriptedCoordinator {
     if (url.pathname.endsWith("/heartbeat") && method === "POST") return this.#heartbeat(body);
     if (url.pathname.endsWith("/offsets") && method === "GET") {
       await this.fetchGate;
+      if (this.unavailableFetches-- > 0)
+        return errorResponse({ status: 503, code: "COORDINATOR_NOT_AVAILABLE", kafkaCode: 15 });
       const offsets = [...this.committed].map(([key, offset]) => {
         const [topic, partition] = key.split("\u0000");
         return { topic, partition: Number(partition), offset, metadata: "", logEndOffset: null };
