@@ -42,6 +42,8 @@ export default defineConfig({
         JWT_SECRET: TEST_JWT_SECRET,
         CONSUMER_SESSION_TIMEOUT_MS: "1500",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
+        // Small enough that the watch sockets' object cap (2 × GROUP_MAX_SIZE) can be reached.
+        GROUP_MAX_SIZE: "16",
       }),
       // The classic protocol with short delays, so join barriers and session expiry run in real time.
       workersProject("workers-classic", ["test/classic/**/*.test.ts"], {
@@ -49,6 +51,15 @@ export default defineConfig({
         JWT_SECRET: TEST_JWT_SECRET,
         GROUP_INITIAL_REBALANCE_DELAY_MS: "100",
         GROUP_MIN_SESSION_TIMEOUT_MS: "50",
+      }),
+      // The black-box model: the coordinator's clock is moved by the test (src/core/clock.ts), so
+      // sessions and rebalance timeouts pass in virtual time and the alarm is fired when it is due.
+      workersProject("workers-model", ["test/model/**/*.test.ts"], {
+        AUTH_MODE: "none",
+        CONSUMER_SESSION_TIMEOUT_MS: "3000",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
+        GROUP_MIN_SESSION_TIMEOUT_MS: "1000",
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "300",
       }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),

@@ -19,15 +19,14 @@ import type {
   SyncResponse,
 } from "./core/classic/classic-protocol.ts";
 import { heartbeat, type LeaveResponse, leaveGroup, syncGroup } from "./core/classic/classic-sync.ts";
+import * as clock from "./core/clock.ts";
 import { type Config, readConfig } from "./core/config.ts";
-import { ConsumerGroup } from "./core/consumer/consumer-group.ts";
 import {
   consumerHeartbeat,
   type HeartbeatRequest,
   type HeartbeatResponse,
 } from "./core/consumer/consumer-heartbeat.ts";
-import { toList } from "./core/consumer/partitions.ts";
-import { errorBody, fail, ok, type Result } from "./core/errors.ts";
+import { fail, ok, type Result } from "./core/errors.ts";
 import type { Group, GroupDescription } from "./core/group.ts";
 import {
   type CommitRequest,
@@ -47,16 +46,17 @@ import {
 import { restoreGroup } from "./core/restore.ts";
 import { directory } from "./directory-object.ts";
 import {
-  assignmentPush,
+  errorReply,
   heartbeatReply,
   parseHeartbeatMessage,
-  parseWatchPath,
   type WatchAttachment,
 } from "./http/socket-messages.ts";
 import { GroupStore } from "./storage/group-store.ts";
+import { isExpired, send, WatchSockets } from "./watch-sockets.ts";
 
 export class GroupObject extends DurableObject<Env> {
   private readonly store: GroupStore;
+  private readonly watch: WatchSockets;
   private readonly config: Config | null;
   private group: Group | null = null;
   /** The time the alarm is set for (null: none); it never lies after the earliest deadline. */
@@ -67,12 +67,13 @@ export class GroupObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new GroupStore(ctx.storage.sql);
+    this.watch = new WatchSockets(ctx);
     const read = readConfig(env as unknown as Record<string, unknown>);
     this.config = read.ok ? read.config : null;
     ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       const saved = this.store.loadGroup();
-      if (saved) this.group = restoreGroup(saved.record, saved.members, Date.now());
+      if (saved) this.group = restoreGroup(saved.record, saved.members, clock.now());
       this.armedAt = await ctx.storage.getAlarm();
     });
   }
@@ -151,56 +152,63 @@ export class GroupObject extends DurableObject<Env> {
   }
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
-  async stats(): Promise<{ rowsWritten: number; alarmAt: number | null }> {
-    return { rowsWritten: this.store.rowsWritten, alarmAt: this.armedAt };
+  async stats(): Promise<{ rowsWritten: number; rowsRead: number; alarmAt: number | null }> {
+    return { rowsWritten: this.store.rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
   }
 
   // ---- consumer protocol (API.md §5) ----
 
   async consumerHeartbeat(groupId: string, req: HeartbeatRequest): Promise<Result<HeartbeatResponse>> {
+    const { result, group } = await this.decideHeartbeat(groupId, req);
+    // The member that asked gets its answer directly; every other changed member gets a push.
+    this.pushAssignments(result.ok ? result.value.memberId : req.memberId, group);
+    return result;
+  }
+
+  /** A heartbeat's decision, with the group it ran on (gone from `this.group` if its last member left). */
+  private async decideHeartbeat(
+    groupId: string,
+    req: HeartbeatRequest,
+  ): Promise<{ result: Result<HeartbeatResponse>; group: Group | null }> {
+    let group: Group | null = null;
     const result = await this.mutate(
       groupId,
       (config, now) => {
         const out = consumerHeartbeat(this.group, groupId, req, now, config, () => crypto.randomUUID());
-        this.group = out.group;
+        this.group = group = out.group;
         return out.result;
       },
       "after-decision",
     );
-    // The member that asked gets its answer directly; every other changed member gets a push.
-    this.pushAssignments(result.ok ? result.value.memberId : req.memberId);
-    return result;
+    return { result, group: group ?? this.group };
   }
 
   /** The watch WebSocket's upgrade, forwarded by the Worker once it authorized the caller. */
   override async fetch(request: Request): Promise<Response> {
-    const target = parseWatchPath(request.url);
-    if (!target || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      const error = { code: "NOT_FOUND" as const, message: "only the watch WebSocket is served here" };
-      return Response.json(errorBody(error), { status: 404 });
-    }
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    const attachment: WatchAttachment = {
-      ...target,
-      clientHost: request.headers.get("cf-connecting-ip") ?? "",
-    };
-    this.ctx.acceptWebSocket(server, [target.memberId]);
-    server.serializeAttachment(attachment);
-    const member = this.group instanceof ConsumerGroup ? this.group.members.get(target.memberId) : undefined;
-    if (member && !member.left)
-      server.send(assignmentPush({ ...member, assignment: toList(member.assigned) }));
-    return new Response(null, { status: 101, webSocket: client });
+    return this.watch.accept(request, this.group, this.config);
   }
 
+  /** A heartbeat over the socket: refused once the token expired; answered before any fenced notice. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const socket = ws.deserializeAttachment() as WatchAttachment;
+    if (socket.closed) return;
+    if (isExpired(socket, Date.now())) return this.watch.closeUnauthenticated(ws, socket);
     const req = parseHeartbeatMessage(message, socket);
-    const result = req.ok ? await this.consumerHeartbeat(socket.groupId, req.value) : req;
-    ws.send(heartbeatReply(result));
+    if (!req.ok) return send(ws, heartbeatReply(req));
+    try {
+      const { result, group } = await this.decideHeartbeat(socket.groupId, req.value);
+      send(ws, heartbeatReply(result));
+      this.pushAssignments(socket.memberId, group);
+    } catch (err) {
+      // A failed step was rolled back; the member retries as after any 503.
+      console.error("cohort: socket heartbeat failed", socket.groupId, err);
+      send(ws, errorReply({ code: "COORDINATOR_NOT_AVAILABLE", message: "the heartbeat failed; retry" }));
+    }
   }
 
   /** Closing a socket does not drop the member: its session times out as for HTTP heartbeats. */
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.watch.forget();
     try {
       ws.close(code === 1005 ? 1000 : code, "closed");
     } catch {
@@ -208,23 +216,13 @@ export class GroupObject extends DurableObject<Env> {
     }
   }
 
-  /** Sends each member whose epoch or assignment changed its new assignment, on all its sockets. */
-  private pushAssignments(except?: string): void {
-    // A steady heartbeat changed nobody's assignment: it must not pay for listing the sockets.
-    if (!(this.group instanceof ConsumerGroup) || !this.group.hasNotices) return;
-    // Only members with a socket can be pushed to: ask the core for those alone.
-    const listening = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) for (const tag of this.ctx.getTags(ws)) listening.add(tag);
-    for (const notice of this.group.takeNotices(listening)) {
-      if (notice.memberId === except) continue;
-      for (const ws of this.ctx.getWebSockets(notice.memberId)) {
-        try {
-          ws.send(assignmentPush(notice));
-        } catch {
-          // A socket closing concurrently: the member learns from its next heartbeat.
-        }
-      }
-    }
+  override async webSocketError(): Promise<void> {
+    this.watch.forget();
+  }
+
+  /** Pushes changed assignments and closes removed members' sockets, for the group an event ran on. */
+  private pushAssignments(except?: string, group: Group | null = this.group): void {
+    this.watch.notify(group, except);
   }
 
   // ---- classic protocol (API.md §4) ----
@@ -255,7 +253,8 @@ export class GroupObject extends DurableObject<Env> {
   /**
    * Runs a classic handler through `mutate()`. A parked request's resolver is registered inside the
    * same synchronous step that parks it, so no completion can arrive before it; completions are
-   * delivered once the step's rows are written.
+   * delivered once the step's rows are written. If the step fails, the group is exactly as before it:
+   * requests parked earlier stay parked (what they wait for is unchanged) and only this one is answered.
    */
   private async classicCall<T>(
     groupId: string,
@@ -264,28 +263,27 @@ export class GroupObject extends DurableObject<Env> {
   ): Promise<Result<T>> {
     const ticket = ++this.lastTicket;
     const held: { group?: ClassicGroup; parked?: Promise<Result<T>> } = {};
-    let result: Result<T | undefined>;
-    try {
-      result = await this.mutate(
-        groupId,
-        (config, now): Result<T | undefined> => {
-          const found = classicGroupOf(this.group, groupId, now, create);
-          if (!found.ok) return found;
-          this.group = held.group = found.value;
-          const step = handle(found.value, { now, config, ticket });
-          if (step.kind === "reply") return step.result;
-          held.parked = new Promise((resolve) =>
-            this.parked.set(ticket, resolve as (r: Result<unknown>) => void),
-          );
-          return ok(undefined);
-        },
-        "after-decision",
-      );
-    } catch (err) {
-      // The step rolled back and the group was reloaded without its parked requests: release them all.
-      this.releaseParked();
-      throw err;
-    }
+    let failed = false;
+    const result = await this.mutate(
+      groupId,
+      (config, now): Result<T | undefined> => {
+        const found = classicGroupOf(this.group, groupId, now, create);
+        if (!found.ok) return found;
+        this.group = held.group = found.value;
+        const step = handle(found.value, { now, config, ticket });
+        if (step.kind === "reply") return step.result;
+        held.parked = new Promise((resolve) =>
+          this.parked.set(ticket, resolve as (r: Result<unknown>) => void),
+        );
+        return ok(undefined);
+      },
+      "after-decision",
+      () => {
+        failed = true;
+        this.parked.delete(ticket);
+      },
+    );
+    if (failed) return result as Result<T>;
     if (held.group) this.deliverClassic(held.group);
     return held.parked ?? (result as Result<T>);
   }
@@ -308,30 +306,50 @@ export class GroupObject extends DurableObject<Env> {
 
   // ---- the single alarm: every deadline, offsets expiry included ----
 
+  /** Alarms that failed in a row: each retry waits longer, so a deterministic failure cannot loop hot. */
+  private alarmFailures = 0;
+  /** While alarms fail, no request re-arms the alarm before this (the overdue deadline would be hot). */
+  private alarmRetryAt = 0;
+
   override async alarm(): Promise<void> {
     this.armedAt = null;
+    this.watch.closeExpired(Date.now());
     const group = this.group;
     if (!group || !this.config) return;
-    const now = Date.now();
+    const now = clock.now();
     const retention = this.config.offsetsRetentionMs;
     let next: number | null = null;
-    this.ctx.storage.transactionSync(() => {
-      group.onDeadlines(now);
-      let plan = planExpiry(group, this.store.topicCommitRanges(), now, retention);
-      if (plan.expire.length > 0) {
-        for (const e of plan.expire) this.store.expireOffsets(e.topic, e.committedUpTo);
-        plan = planExpiry(group, this.store.topicCommitRanges(), now, retention);
-      }
-      next = minDeadline(group.nextDeadline(), plan.next);
-      this.persist(group);
-    });
-    this.pushAssignments();
+    group.checkpoint();
+    try {
+      this.ctx.storage.transactionSync(() => {
+        group.onDeadlines(now);
+        let plan = planExpiry(group, this.store, now, retention);
+        if (plan.expire) {
+          this.store.expireOffsets(plan.expire.committedUpTo);
+          plan = planExpiry(group, this.store, now, retention);
+        }
+        next = minDeadline(group.nextDeadline(), plan.next);
+        this.persist(group);
+      });
+    } catch (err) {
+      this.recover(group, err, "alarm");
+      // Retried by re-arming, not by throwing: the runtime gives up on an alarm after a few retries.
+      this.alarmFailures++;
+      this.alarmRetryAt = now + alarmRetryDelay(this.alarmFailures);
+      await this.arm(this.alarmRetryAt, true);
+      return;
+    }
+    group.markSaved();
+    group.keepChanges();
+    this.alarmFailures = 0;
+    this.alarmRetryAt = 0;
+    this.pushAssignments(undefined, group);
     this.deliverClassic(group);
     if (this.group) await this.arm(next, true);
     await this.syncDirectory(group.groupId);
   }
 
-  // ---- the shell's one mutation path ----
+  // ---- the shell's one mutation path, and its one failure path ----
 
   /**
    * Runs a core decision at one `now`, then persists what it changed in the same transaction, drops a
@@ -341,34 +359,46 @@ export class GroupObject extends DurableObject<Env> {
    * `sql: "in-decision"` is for decisions that write offsets themselves: the transaction spans the
    * decision. Protocol decisions only change the in-memory group, so a transaction is opened only when
    * they left rows to write — a steady heartbeat opens none.
+   *
+   * A throw anywhere in the decision or the write is one failure path (`recover`): the transaction
+   * rolled back, the group is exactly what it was before (deadlines included), and the caller gets a
+   * 503 as data; `onFailure` lets it answer what it parked in the failed step.
    */
   private async mutate<T>(
     groupId: string,
     decide: (config: Config, now: number) => Result<T>,
     sql: "in-decision" | "after-decision" = "in-decision",
+    onFailure?: () => void,
   ): Promise<Result<T>> {
     const config = this.config;
     if (!config) return fail("COORDINATOR_NOT_AVAILABLE", "the coordinator's configuration is invalid");
-    const now = Date.now();
+    const now = clock.now();
+    const before = this.group;
+    before?.checkpoint();
     let result: Result<T> = fail("COORDINATOR_NOT_AVAILABLE", "not run");
+    let written: Group | null = null;
     try {
       if (sql === "in-decision") {
         this.ctx.storage.transactionSync(() => {
           result = decide(config, now);
-          if (this.group) this.persist(this.group);
+          written = this.group;
+          if (written) this.persist(written);
         });
       } else {
         result = decide(config, now);
         const group = this.group;
         if (group && (group.dirty || group.memberCount === 0)) {
+          written = group;
           this.ctx.storage.transactionSync(() => this.persist(group));
         }
       }
     } catch (err) {
-      // The transaction rolled back: forget in-memory changes and reload the last durable state.
-      this.reload();
-      throw err;
+      this.recover(before, err, "request");
+      onFailure?.();
+      return fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator could not complete the request; retry");
     }
+    (written as Group | null)?.markSaved();
+    before?.keepChanges();
     const group = this.group;
     if (group)
       await this.arm(
@@ -378,6 +408,34 @@ export class GroupObject extends DurableObject<Env> {
     return result;
   }
 
+  /**
+   * After a throw: SQLite rolled the transaction back; the group comes back from those rows, and takes
+   * the volatile state (deadlines, parked tickets, notices) of the object it replaces, whose journal
+   * undid the failed step. Memory = SQLite = before, and no member's timer restarts.
+   */
+  private recover(before: Group | null, err: unknown, entry: string): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    console.error(
+      JSON.stringify({
+        event: "cohort.failure",
+        entry,
+        groupId: before?.groupId ?? this.group?.groupId ?? null,
+        error: error.message,
+        stack: error.stack?.split("\n").slice(0, 4).join(" | "),
+      }),
+    );
+    before?.rollback();
+    try {
+      this.reload(before);
+    } catch (reloadErr) {
+      // The rows cannot even be read: answer everything parked, and restart the object (it reloads
+      // from SQLite in its constructor) rather than go on with a half-applied group in memory.
+      this.releaseParked();
+      this.ctx.abort(`cohort: the group could not be reloaded after a failure: ${String(reloadErr)}`);
+      throw reloadErr;
+    }
+  }
+
   /** Writes the group's changed rows, or removes a group with no members and no offsets (API.md §3). */
   private persist(group: Group): void {
     if (group.memberCount === 0 && !group.isPinned() && !this.store.hasOffsets()) {
@@ -385,13 +443,22 @@ export class GroupObject extends DurableObject<Env> {
       this.group = null;
       return;
     }
-    this.store.saveGroup(group.toRecord(), group.takeDirty());
+    // The marks stay until the transaction committed (`markSaved`): a failed write loses none.
+    this.store.saveGroup(group.toRecord(), group.dirtyRows());
   }
 
-  private reload(): void {
+  /** Rebuilds the group from SQLite; with `before`, in its member order and with its volatile state. */
+  private reload(before: Group | null = null): void {
     this.store.forget();
     const saved = this.store.loadGroup();
-    this.group = saved ? restoreGroup(saved.record, saved.members, Date.now()) : null;
+    if (!saved) {
+      this.group = null;
+      return;
+    }
+    const members = before ? inOrderOf(saved.members, before.memberIds()) : saved.members;
+    const group = restoreGroup(saved.record, members, clock.now());
+    if (before) group.adoptVolatile(before);
+    this.group = group;
   }
 
   /** Sets the alarm at `deadline` when it is earlier than the one set (or, `exact`, to precisely it). */
@@ -401,6 +468,8 @@ export class GroupObject extends DurableObject<Env> {
       if (exact) this.armedAt = null;
       return;
     }
+    // While the alarm fails, an overdue deadline waits for the retry instead of firing at once.
+    if (this.alarmFailures > 0) deadline = Math.max(deadline, this.alarmRetryAt);
     if (!exact && this.armedAt !== null && this.armedAt <= deadline) return;
     this.armedAt = deadline;
     await this.ctx.storage.setAlarm(deadline);
@@ -421,3 +490,14 @@ export class GroupObject extends DurableObject<Env> {
 
 const minDeadline = (a: number | null, b: number | null): number | null =>
   a === null ? b : b === null ? a : Math.min(a, b);
+
+/** 1 s, 2 s, 4 s, … up to a minute: how long a failed alarm waits before it runs again. */
+const alarmRetryDelay = (failures: number): number => Math.min(60_000, 1000 * 2 ** (failures - 1));
+
+/** Restored member rows in the order of `ids` (the live group's), unknown ones last. */
+function inOrderOf(rows: unknown[], ids: Iterable<string>): unknown[] {
+  const rank = new Map<string, number>();
+  for (const id of ids) rank.set(id, rank.size);
+  const at = (row: unknown) => rank.get((row as { memberId: string }).memberId) ?? rank.size;
+  return [...rows].sort((a, b) => at(a) - at(b));
+}

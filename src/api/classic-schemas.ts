@@ -6,6 +6,20 @@
 import { z } from "@hono/zod-openapi";
 import { Generation, InstanceId, MemberId } from "./schemas.ts";
 
+/**
+ * Bytes (UTF-8) a member's protocol metadata may take, summed over the protocols of one join, and that
+ * one member's assignment may take in a sync: both are stored in the member's row and sent to the
+ * leader, so they bound a classic member's share of the object's memory. Kafka's consumer metadata
+ * is a few hundred bytes; 256 KiB holds the owned partitions of a member with ~30,000 of them.
+ */
+export const CLASSIC_METADATA_MAX_BYTES = 262_144;
+export const CLASSIC_ASSIGNMENT_MAX_BYTES = 262_144;
+
+const utf8 = new TextEncoder();
+/** UTF-8 length, encoding only strings that could be over `max` (≤ 3 bytes per UTF-16 unit). */
+const utf8Over = (text: string, max: number): boolean =>
+  text.length * 3 > max && utf8.encode(text).length > max;
+
 const TimeoutMs = z
   .number()
   .int()
@@ -30,7 +44,12 @@ export const JoinBody = z
     sessionTimeoutMs: TimeoutMs.openapi({ example: 10000 }),
     rebalanceTimeoutMs: TimeoutMs.optional().openapi({ description: "defaults to sessionTimeoutMs" }),
     protocolType: z.string().max(255).openapi({ example: "consumer" }),
-    protocols: z.array(Protocol).max(64),
+    protocols: z
+      .array(Protocol)
+      .max(64)
+      .refine((ps) => !utf8Over(ps.map((p) => p.metadata).join(""), CLASSIC_METADATA_MAX_BYTES), {
+        message: `protocol metadata over ${CLASSIC_METADATA_MAX_BYTES} bytes (UTF-8, all protocols together)`,
+      }),
   })
   .openapi("JoinGroupRequest");
 
@@ -62,10 +81,15 @@ export const SyncBody = z
       .array(
         z.object({
           memberId: MemberId,
-          assignment: z.string().openapi({
-            description:
-              'For protocolType "consumer": {"partitions": [{"topic","partitions"}], "userData"?} as JSON',
-          }),
+          assignment: z
+            .string()
+            .refine((a) => !utf8Over(a, CLASSIC_ASSIGNMENT_MAX_BYTES), {
+              message: `an assignment over ${CLASSIC_ASSIGNMENT_MAX_BYTES} bytes (UTF-8)`,
+            })
+            .openapi({
+              description:
+                'For protocolType "consumer": {"partitions": [{"topic","partitions"}], "userData"?} as JSON',
+            }),
         }),
       )
       .max(10_000)

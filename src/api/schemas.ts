@@ -37,10 +37,16 @@ export const PartitionParam = z
   .transform(Number)
   .pipe(Partition);
 
-/** A query value that may repeat (`?topic=a&topic=b`). */
+/** How often one query parameter may repeat: as many as one commit may carry entries. */
+export const MAX_REPEATED_QUERY_VALUES = 10_000;
+
+/** A query value that may repeat (`?topic=a&topic=b`), at most MAX_REPEATED_QUERY_VALUES times. */
 export const repeated = <T extends z.ZodType>(item: T) =>
   z
     .union([item, z.array(item)])
+    .refine((v) => !Array.isArray(v) || v.length <= MAX_REPEATED_QUERY_VALUES, {
+      message: `a query parameter may repeat at most ${MAX_REPEATED_QUERY_VALUES} times`,
+    })
     .optional()
     .transform((v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]));
 

@@ -156,8 +156,10 @@ function claimOwnedPartitions(
       flags[sub] = subscribed;
     }
     // for-in and an int check instead of Object.keys and Number.isInteger: this runs for every
-    // owned partition of every member, and the allocation-free forms are measurably faster.
+    // owned partition of every member, and the allocation-free forms are measurably faster. Only own
+    // keys count: a topic may be named `constructor`, which an ordinary object inherits.
     for (const name in owned) {
+      if (!Object.hasOwn(owned, name)) continue;
       const t = topicIndex.get(name);
       const list = owned[name];
       if (t === undefined || subscribed[t] === 0 || !Array.isArray(list)) continue;

@@ -10,7 +10,11 @@ export interface MemberSpec {
   instanceId?: string | null;
   /** Subscribed topic names. */
   topics: readonly string[];
-  /** Partitions the member currently owns, per topic. May be stale, duplicated or invalid. */
+  /**
+   * Partitions the member currently owns, per topic. May be stale, duplicated or invalid. Only own keys
+   * are read, so an ordinary object is fine even with topics named `__proto__` or `constructor`
+   * (as long as it was built with own keys: `Object.fromEntries`, `JSON.parse`, a null prototype).
+   */
   owned?: Readonly<Record<string, readonly number[]>>;
 }
 

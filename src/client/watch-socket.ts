@@ -1,7 +1,11 @@
 /**
  * Opens cohort's watch WebSocket (API.md §5) where the runtime allows: in Workers through the injected
  * fetch (an Upgrade request answered with `response.webSocket`), elsewhere with the global WebSocket
- * (Node ≥ 22 has one). Without either, the consumer simply relies on its heartbeats.
+ * (Node ≥ 22 and browsers), which cannot set headers everywhere: the token travels as the subprotocol
+ * `cohort.bearer.<JWT>` beside `cohort.v1`, never in the URL. Without either, the consumer simply relies
+ * on its heartbeats. The coordinator closes the socket with 4000 (the member was removed: a `fenced`
+ * message says why), 4001 (the token expired) or 4002 (a newer watch of the member replaced it); the
+ * consumer opens a new one, with a fresh token, after its next successful heartbeat.
  */
 
 import type { HttpTransport } from "./http.ts";
@@ -56,11 +60,12 @@ export async function openWatch(
       socket.accept();
       return attach(socket as unknown as MinimalSocket, handlers);
     }
-    const Socket = (globalThis as { WebSocket?: new (url: string, init?: unknown) => MinimalSocket })
+    const Socket = (globalThis as { WebSocket?: new (url: string, protocols?: string[]) => MinimalSocket })
       .WebSocket;
     if (!Socket) return null;
-    // Node's WebSocket (undici) takes headers in its second argument, so the bearer token can travel.
-    const socket = new Socket(http.url(path).replace(/^http/, "ws"), { headers });
+    const bearer = headers.authorization?.replace(/^Bearer\s+/i, "");
+    const protocols = ["cohort.v1", ...(bearer ? [`cohort.bearer.${bearer}`] : [])];
+    const socket = new Socket(http.url(path).replace(/^http/, "ws"), protocols);
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener("open", () => resolve());
       socket.addEventListener("error", () => reject(new Error("watch socket failed")));

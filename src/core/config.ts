@@ -13,6 +13,8 @@ export interface Config {
   offsetMetadataMaxBytes: number;
   consumerSessionTimeoutMs: number;
   consumerHeartbeatIntervalMs: number;
+  /** Partitions a consumer group assigns in all (sum over its subscribed topics); see limits.ts. */
+  groupMaxPartitions: number;
   authMode: "jwt" | "none";
   jwtSecret: string | undefined;
 }
@@ -26,7 +28,19 @@ const NUMERIC: ReadonlyArray<[keyof Config, string, number]> = [
   ["offsetMetadataMaxBytes", "OFFSET_METADATA_MAX_BYTES", 4096],
   ["consumerSessionTimeoutMs", "CONSUMER_SESSION_TIMEOUT_MS", 45_000],
   ["consumerHeartbeatIntervalMs", "CONSUMER_HEARTBEAT_INTERVAL_MS", 5000],
+  ["groupMaxPartitions", "GROUP_MAX_PARTITIONS", 100_000],
 ];
+
+/**
+ * Ceilings an operator cannot raise a limit past (README, Configuration). A member may hold all of a
+ * group's partitions and must be able to report them in one heartbeat of at most 1 MiB: with
+ * partition numbers below 100,000 (the most a topic may have) that is ≤ 6 bytes each, so 150,000. An
+ * offset row holds its metadata: 256 KiB keeps it far under a row's 1 MB.
+ */
+const CEILINGS: Partial<Record<keyof Config, number>> = {
+  groupMaxPartitions: 150_000,
+  offsetMetadataMaxBytes: 262_144,
+};
 
 export const DEFAULT_CONFIG: Config = {
   ...(Object.fromEntries(NUMERIC.map(([key, , dflt]) => [key, dflt])) as Omit<
@@ -50,6 +64,13 @@ export function readConfig(env: Record<string, unknown>): ConfigResult {
       return {
         ok: false,
         problem: `configuration variable ${name} must be a non-negative integer, got ${String(raw)}`,
+      };
+    }
+    const ceiling = CEILINGS[key];
+    if (ceiling !== undefined && value > ceiling) {
+      return {
+        ok: false,
+        problem: `configuration variable ${name} must be at most ${ceiling}, got ${value}`,
       };
     }
     (config as unknown as Record<string, number>)[key] = value;

@@ -3,11 +3,47 @@
  * earliest one in O(log n) / O(1), so a steady heartbeat at 10,000 members moves its session deadline
  * without a scan of every member, and a mass expiry takes the due keys earliest first in O(log n) each
  * (the alarm must never be armed later than the earliest deadline). Every group type uses it.
+ *
+ * Deadlines are volatile (never persisted), so a failed request cannot get them back from SQLite: after
+ * `checkpoint()` the heap journals the previous value of each key it touches, and `rollback()` puts
+ * exactly those back. The journal costs O(keys touched), never O(keys).
  */
 export class DeadlineHeap {
   private readonly ids: string[] = [];
   private readonly at: number[] = [];
   private readonly position = new Map<string, number>();
+  /** Since the checkpoint: each touched key's deadline before its first change (undefined: absent). */
+  private journal: Map<string, number | undefined> | null = null;
+  private journaling = false;
+
+  /** Starts journaling changes (a new checkpoint replaces the previous one). */
+  checkpoint(): void {
+    this.journaling = true;
+    this.journal = null;
+  }
+
+  /** Puts back every deadline changed since the checkpoint, and stops journaling. */
+  rollback(): void {
+    const journal = this.journal;
+    this.release();
+    if (!journal) return;
+    for (const [id, before] of journal) {
+      if (before === undefined) this.delete(id);
+      else this.set(id, before);
+    }
+  }
+
+  /** Keeps the changes since the checkpoint, and stops journaling. */
+  release(): void {
+    this.journaling = false;
+    this.journal = null;
+  }
+
+  private remember(id: string): void {
+    if (!this.journaling) return;
+    this.journal ??= new Map();
+    if (!this.journal.has(id)) this.journal.set(id, this.get(id));
+  }
 
   get size(): number {
     return this.ids.length;
@@ -33,6 +69,7 @@ export class DeadlineHeap {
   }
 
   set(id: string, deadline: number): void {
+    this.remember(id);
     const i = this.position.get(id);
     if (i === undefined) {
       this.ids.push(id);
@@ -51,6 +88,7 @@ export class DeadlineHeap {
   delete(id: string): boolean {
     const i = this.position.get(id);
     if (i === undefined) return false;
+    this.remember(id);
     const last = this.ids.length - 1;
     this.position.delete(id);
     if (i !== last) {

@@ -6,6 +6,7 @@
  */
 
 import type { CohortError } from "./errors.ts";
+import { isUndoable } from "./undo.ts";
 
 export type GroupType = "classic" | "consumer";
 
@@ -63,12 +64,24 @@ export interface DirtyRows {
   members: Map<string, unknown | undefined>;
 }
 
+/** What a checkpoint saved that is not journaled by its own structure (see `Group.checkpoint`). */
+interface Checkpoint {
+  scalars: Map<string, unknown>;
+  dirtyGroup: boolean;
+  dirtyMembers: string[];
+}
+
+/** A volatile scalar as saved at a checkpoint: arrays and plain objects by shallow copy. */
+const saved = (value: unknown): unknown =>
+  Array.isArray(value) ? [...value] : value !== null && typeof value === "object" ? { ...value } : value;
+
 export abstract class Group {
   abstract readonly type: GroupType;
   /** When the group last became Empty (KIP-211 retention base); null while it has members. */
   emptySince: number | null;
   private dirtyGroup = false;
-  private readonly dirtyMembers = new Set<string>();
+  private dirtyMembers = new Set<string>();
+  private checkpointed: Checkpoint | null = null;
 
   readonly groupId: string;
 
@@ -104,6 +117,90 @@ export abstract class Group {
   /** A member's persisted row (JSON-serializable), or undefined when it is gone. */
   abstract memberRecord(memberId: string): unknown | undefined;
 
+  /** Member ids in the group's own order (describe and leader choice follow it). */
+  abstract memberIds(): Iterable<string>;
+
+  // ---- the failure path (DESIGN.md principle 8) ----
+
+  /**
+   * The names of this group's volatile fields: state that is not persisted, so SQLite's rollback cannot
+   * give it back (deadlines, parked tickets, last reported epochs, notices). A field holding an
+   * `Undoable` journals its own changes; any other (a number, a small object, a short array) is copied
+   * at the checkpoint. Everything else is persisted and comes back by reloading the rows.
+   */
+  protected volatileFields(): readonly string[] {
+    return [];
+  }
+
+  private field(name: string): unknown {
+    return (this as unknown as Record<string, unknown>)[name];
+  }
+
+  private setField(name: string, value: unknown): void {
+    (this as unknown as Record<string, unknown>)[name] = value;
+  }
+
+  /**
+   * Persisted collections whose keys and order a rollback must restore (the members map: the reload
+   * rebuilds each member from its row, in this order). Journaled like volatile fields, never adopted.
+   */
+  protected orderedFields(): readonly string[] {
+    return [];
+  }
+
+  private journaledCache: readonly string[] | null = null;
+
+  private journaled(): readonly string[] {
+    this.journaledCache ??= [...this.volatileFields(), ...this.orderedFields()];
+    return this.journaledCache;
+  }
+
+  /** Starts a request: from here on, volatile changes can be undone. O(1) plus the dirty rows pending. */
+  checkpoint(): void {
+    const scalars = new Map<string, unknown>();
+    for (const name of this.journaled()) {
+      const value = this.field(name);
+      if (isUndoable(value)) value.checkpoint();
+      else scalars.set(name, saved(value));
+    }
+    this.checkpointed = { scalars, dirtyGroup: this.dirtyGroup, dirtyMembers: [...this.dirtyMembers] };
+  }
+
+  /** The request failed: volatile state and dirty marks are put back as they were at the checkpoint. */
+  rollback(): void {
+    const at = this.checkpointed;
+    this.checkpointed = null;
+    if (!at) return;
+    for (const name of this.journaled()) {
+      const value = this.field(name);
+      if (isUndoable(value)) value.rollback();
+      else this.setField(name, at.scalars.get(name));
+    }
+    this.dirtyGroup = at.dirtyGroup;
+    this.dirtyMembers = new Set(at.dirtyMembers);
+  }
+
+  /** The request succeeded: its changes stay. */
+  keepChanges(): void {
+    this.checkpointed = null;
+    for (const name of this.journaled()) {
+      const value = this.field(name);
+      if (isUndoable(value)) value.release();
+    }
+  }
+
+  /**
+   * Takes over the volatile state of `before`, the object this one was reloaded to replace after a
+   * failure (rolled back first): restored from the same rows, the two differ only in what a restore
+   * cannot know, so after this the group is exactly what `before` was before the failed request.
+   */
+  adoptVolatile(before: Group): void {
+    if (before.type !== this.type) return;
+    for (const name of this.volatileFields()) this.setField(name, before.field(name));
+    this.dirtyGroup = before.dirtyGroup;
+    this.dirtyMembers = new Set(before.dirtyMembers);
+  }
+
   summary(): GroupSummary {
     return { groupId: this.groupId, type: this.type, state: this.state, members: this.memberCount };
   }
@@ -135,13 +232,23 @@ export abstract class Group {
     return this.dirtyGroup || this.dirtyMembers.size > 0;
   }
 
-  /** Returns and forgets the rows changed since the last call. */
-  takeDirty(): DirtyRows {
+  /** The rows changed since the last `markSaved()`; they stay marked until then. */
+  dirtyRows(): DirtyRows {
     const members = new Map<string, unknown | undefined>();
     for (const id of this.dirtyMembers) members.set(id, this.memberRecord(id));
-    const rows = { group: this.dirtyGroup, members };
+    return { group: this.dirtyGroup, members };
+  }
+
+  /** The changed rows were written (the transaction committed): forget the marks. */
+  markSaved(): void {
     this.dirtyGroup = false;
     this.dirtyMembers.clear();
+  }
+
+  /** Returns and forgets the rows changed since the last call (for callers with no transaction to fail). */
+  takeDirty(): DirtyRows {
+    const rows = this.dirtyRows();
+    this.markSaved();
     return rows;
   }
 }

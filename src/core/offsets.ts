@@ -253,39 +253,46 @@ export function expiryBase(group: Group): "commit" | number | null {
   return group.emptySince;
 }
 
-export interface TopicCommitRange {
-  topic: string;
-  oldestCommit: number;
+/**
+ * What the alarm may ask storage about the group's offsets, lazily: `planExpiry` asks only what the
+ * group's retention rule needs, so a group with members costs no read at all.
+ */
+export interface OffsetAges {
+  /** Whether the group holds any offset. */
+  any(): boolean;
+  /** The oldest `committedAt` of any offset (null: none). May be older than the truth, never younger. */
+  oldestCommit(): number | null;
 }
 
-/** What the alarm deletes now: per topic, rows committed at or before `committedUpTo` (null = all). */
+/**
+ * What the alarm deletes now: offsets committed at or before `committedUpTo` (null = all), or
+ * nothing; and when the next offset expires if that is known without another read.
+ */
 export interface ExpiryPlan {
-  expire: { topic: string; committedUpTo: number | null }[];
-  /** When the next offset expires after this plan is carried out, if known without another read. */
+  expire: { committedUpTo: number | null } | null;
   next: number | null;
 }
 
-export function planExpiry(
-  group: Group,
-  ranges: TopicCommitRange[],
-  now: number,
-  retentionMs: number,
-): ExpiryPlan {
+/**
+ * KIP-211 expiry at `now`. Work is proportional to what can expire: a group with members keeps its
+ * offsets and reads nothing; an Empty group's offsets share one deadline (emptySince + retention) and
+ * need no read to know it; only a simple group ages offsets one by one, and then only the oldest
+ * commit is asked for.
+ */
+export function planExpiry(group: Group, ages: OffsetAges, now: number, retentionMs: number): ExpiryPlan {
   const base = expiryBase(group);
-  if (base === null || ranges.length === 0) return { expire: [], next: null };
+  if (base === null) return { expire: null, next: null };
   if (base !== "commit") {
     const at = base + retentionMs;
-    return at <= now
-      ? { expire: ranges.map((r) => ({ topic: r.topic, committedUpTo: null })), next: null }
-      : { expire: [], next: at };
+    if (!ages.any()) return { expire: null, next: null };
+    return at <= now ? { expire: { committedUpTo: null }, next: null } : { expire: null, next: at };
   }
+  const oldest = ages.oldestCommit();
+  if (oldest === null) return { expire: null, next: null };
   const cutoff = now - retentionMs;
-  const expire = ranges
-    .filter((r) => r.oldestCommit <= cutoff)
-    .map((r) => ({ topic: r.topic, committedUpTo: cutoff }));
-  const pending = ranges.filter((r) => r.oldestCommit > cutoff).map((r) => r.oldestCommit + retentionMs);
-  // Topics partly expired may hold younger rows: the caller reads again for those (next stays null).
-  return { expire, next: expire.length > 0 ? null : Math.min(...pending) };
+  // After a deletion younger rows may remain: the caller plans again to learn the next deadline.
+  if (oldest <= cutoff) return { expire: { committedUpTo: cutoff }, next: null };
+  return { expire: null, next: oldest + retentionMs };
 }
 
 /** A deadline at which offsets may expire, known without reading: arms the alarm early enough. */

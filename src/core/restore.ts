@@ -7,6 +7,7 @@
 
 import { ClassicGroup, type ClassicMember, type ClassicRecord } from "./classic/classic-group.ts";
 import { ConsumerGroup, type ConsumerMember, type ConsumerRecord } from "./consumer/consumer-group.ts";
+import { partitionMapFrom } from "./consumer/partitions.ts";
 import type { Group, GroupRecord } from "./group.ts";
 
 export function restoreGroup(record: GroupRecord, members: unknown[], now: number): Group {
@@ -14,8 +15,20 @@ export function restoreGroup(record: GroupRecord, members: unknown[], now: numbe
     case "classic":
       return new ClassicGroup(record as ClassicRecord, members as ClassicMember[], now);
     case "consumer":
-      return new ConsumerGroup(record as ConsumerRecord, members as ConsumerMember[], now);
+      return new ConsumerGroup(record as ConsumerRecord, (members as ConsumerMember[]).map(safeMaps), now);
     default:
       throw new Error(`cannot restore a group of type ${String(record.type)}`);
   }
 }
+
+/**
+ * A consumer member row as `JSON.parse` left it holds topic-keyed objects that inherit from
+ * `Object.prototype` (a topic named `constructor` would find a function there): rebuilt with null
+ * prototypes, own keys only (dict.ts).
+ */
+const safeMaps = (m: ConsumerMember): ConsumerMember => ({
+  ...m,
+  assigned: partitionMapFrom(m.assigned),
+  revoking: partitionMapFrom(m.revoking),
+  target: partitionMapFrom(m.target),
+});

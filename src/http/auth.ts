@@ -2,6 +2,10 @@
  * Bearer-token auth of API.md §2, checked with hono's JWT helpers (HS256). A token carries `exp`
  * (required), `groups` (exact ids, prefixes ending in `*`, or `*`) and `scope` (`consume`, `describe`,
  * `admin`; `admin` implies the others). Everything fails closed: no secret configured is a 503.
+ *
+ * A WebSocket upgrade (the watch, API.md §5) may carry the token as the subprotocol
+ * `cohort.bearer.<JWT>` beside `cohort.v1`, for browsers that cannot set headers; never in the URL,
+ * where proxies and logs would keep it.
  */
 
 import type { Context, MiddlewareHandler } from "hono";
@@ -15,11 +19,24 @@ export type Scope = "consume" | "describe" | "admin";
 export interface Grant {
   scopes: ReadonlySet<Scope>;
   groups: readonly string[] | null;
+  /** When the token expires (ms since the epoch, from `exp`); null: never (AUTH_MODE=none). */
+  expiresAt: number | null;
 }
+
+/** The watch socket's subprotocol, answered to every upgrade that offers subprotocols. */
+export const WATCH_PROTOCOL = "cohort.v1";
+/** The subprotocol prefix that carries a bearer token: `cohort.bearer.<JWT>`. */
+export const BEARER_PROTOCOL_PREFIX = "cohort.bearer.";
+/** Query parameters that would put a credential in the URL: refused outright. */
+const CREDENTIAL_PARAMS = new Set(["token", "access_token", "jwt", "bearer", "auth", "authorization"]);
 
 export type AppEnv = { Bindings: Env; Variables: { config: Config; grant: Grant } };
 
-const ALL: Grant = { scopes: new Set<Scope>(["consume", "describe", "admin"]), groups: null };
+const ALL: Grant = {
+  scopes: new Set<Scope>(["consume", "describe", "admin"]),
+  groups: null,
+  expiresAt: null,
+};
 
 export function mayAccess(grant: Grant, groupId: string): boolean {
   if (grant.groups === null) return true;
@@ -32,9 +49,53 @@ function hasScope(grant: Grant, anyOf: readonly Scope[]): boolean {
   return grant.scopes.has("admin") || anyOf.some((s) => grant.scopes.has(s));
 }
 
-async function grantOf(header: string | undefined, secret: string): Promise<Grant | string> {
+/**
+ * The subprotocols a WebSocket upgrade offers (`Sec-WebSocket-Protocol`). An upgrade that offers any
+ * must offer `cohort.v1` (the one answered: a client fails a handshake answered with a protocol it did
+ * not offer) and at most one `cohort.bearer.<JWT>`; a string is the reason to refuse it (400).
+ */
+export function offeredProtocols(
+  header: string | undefined,
+): { offered: boolean; token: string | null } | string {
+  const offers = (header ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  if (offers.length === 0) return { offered: false, token: null };
+  const bearers = offers.filter((p) => p.startsWith(BEARER_PROTOCOL_PREFIX));
+  if (bearers.length > 1) return `offer at most one ${BEARER_PROTOCOL_PREFIX}<JWT> subprotocol`;
+  if (!offers.includes(WATCH_PROTOCOL)) {
+    return `a watch that offers subprotocols must offer ${WATCH_PROTOCOL} (with ${BEARER_PROTOCOL_PREFIX}<JWT> to authenticate)`;
+  }
+  const token = bearers[0]?.slice(BEARER_PROTOCOL_PREFIX.length) ?? null;
+  return { offered: true, token };
+}
+
+const isUpgrade = (c: Context<AppEnv>) => c.req.header("upgrade")?.toLowerCase() === "websocket";
+
+/** The token a request presents (header, or an upgrade's subprotocol), or the reason to refuse (400). */
+function presentedToken(c: Context<AppEnv>): { token: string | null } | { refuse: string } {
+  const header = c.req.header("authorization");
+  if (!isUpgrade(c)) return { token: header ?? null };
+  for (const name of new URL(c.req.url).searchParams.keys()) {
+    if (CREDENTIAL_PARAMS.has(name.toLowerCase())) {
+      return {
+        refuse: `never put a token in the URL (query parameter ${name}): send it as Authorization: Bearer <JWT> or the subprotocol ${BEARER_PROTOCOL_PREFIX}<JWT>`,
+      };
+    }
+  }
+  const offer = offeredProtocols(c.req.header("sec-websocket-protocol"));
+  if (typeof offer === "string") return { refuse: offer };
+  if (offer.token !== null && header !== undefined) {
+    return { refuse: "send the token once: in the Authorization header or as a subprotocol, not both" };
+  }
+  return { token: offer.token !== null ? `Bearer ${offer.token}` : (header ?? null) };
+}
+
+async function grantOf(header: string | null, secret: string): Promise<Grant | string> {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  if (!match) return "missing bearer token (Authorization: Bearer <JWT>)";
+  if (!match)
+    return `missing bearer token (Authorization: Bearer <JWT>, or on a watch the subprotocol ${BEARER_PROTOCOL_PREFIX}<JWT>)`;
   let claims: Record<string, unknown>;
   try {
     claims = await verify(match[1]!, secret, { alg: "HS256" });
@@ -49,12 +110,15 @@ async function grantOf(header: string | undefined, secret: string): Promise<Gran
   return {
     groups,
     scopes: new Set(scopes.filter((s): s is Scope => s === "consume" || s === "describe" || s === "admin")),
+    expiresAt: claims.exp * 1000,
   };
 }
 
 /** Authenticates every /v1 request (401) or lets AUTH_MODE=none through. */
 export const authenticate = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const config = c.get("config");
+  const presented = presentedToken(c);
+  if ("refuse" in presented) return errorResponse(c, errorOf("INVALID_REQUEST", presented.refuse));
   if (config.authMode === "none") {
     c.set("grant", ALL);
     return next();
@@ -65,7 +129,7 @@ export const authenticate = (): MiddlewareHandler<AppEnv> => async (c, next) => 
       errorOf("COORDINATOR_NOT_AVAILABLE", "AUTH_MODE=jwt but JWT_SECRET is not configured"),
     );
   }
-  const grant = await grantOf(c.req.header("authorization"), config.jwtSecret);
+  const grant = await grantOf(presented.token, config.jwtSecret);
   if (typeof grant === "string") return errorResponse(c, errorOf("UNAUTHENTICATED", grant));
   c.set("grant", grant);
   return next();

@@ -1,11 +1,19 @@
 /**
  * The SQLite rows of one group's Durable Object: the group's own row, one row per member (JSON), and
  * one row per committed offset. Only the Durable Object shell uses this; the core never sees SQL.
- * Every statement's written rows are counted, so tests and benchmarks can show what an operation costs.
+ *
+ * Every row stays under 1 MB by construction. A group or member record longer than PART_CHARS is
+ * split: its first PART_CHARS in `group_row`/`members`, the rest in `record_parts`, PART_CHARS at a
+ * time (≤ 3 UTF-8 bytes per UTF-16 unit: ≤ 768 KiB per row). An offset row holds a topic (≤ 249
+ * bytes), metadata (≤ OFFSET_METADATA_MAX_BYTES, at most 256 KiB) and six numbers. A record is split
+ * only when it is that large: the limits make that rare (a consumer member holding ~40,000 partitions;
+ * GROUP_MAX_PARTITIONS bounds how large it can get, README), and a usual member is one row as before.
+ * Every statement's written and read rows are counted, so tests and benchmarks can show what an
+ * operation costs.
  */
 
 import type { DirtyRows, GroupRecord } from "../core/group";
-import type { OffsetRow, TopicCommitRange } from "../core/offsets";
+import type { OffsetAges, OffsetRow } from "../core/offsets";
 
 /** Schema migrations by version; each runs once, in order, inside the constructor's blockConcurrencyWhile. */
 const MIGRATIONS: string[] = [
@@ -15,7 +23,30 @@ const MIGRATIONS: string[] = [
      topic TEXT NOT NULL, partition INTEGER NOT NULL, committed_offset INTEGER NOT NULL,
      metadata TEXT NOT NULL, leader_epoch INTEGER, committed_at INTEGER NOT NULL, log_end_offset INTEGER,
      PRIMARY KEY (topic, partition)) WITHOUT ROWID;`,
+  // The continuation of records longer than PART_CHARS: owner "group" or "member:<id>", part ≥ 1.
+  `CREATE TABLE record_parts (owner TEXT NOT NULL, part INTEGER NOT NULL CHECK (part >= 1), record TEXT NOT NULL,
+     PRIMARY KEY (owner, part)) WITHOUT ROWID;`,
 ];
+
+/** UTF-16 units per stored piece of a record: ≤ 768 KiB of UTF-8, under the 1 MB a row may take here. */
+export const PART_CHARS = 262_144;
+
+/** `text` in pieces of at most PART_CHARS units, never splitting a surrogate pair. */
+export function splitRecord(text: string): string[] {
+  const parts: string[] = [];
+  let at = 0;
+  while (at < text.length || parts.length === 0) {
+    let end = Math.min(at + PART_CHARS, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    parts.push(text.slice(at, end));
+    at = end;
+  }
+  return parts;
+}
+
+const GROUP_OWNER = "group";
+const memberOwner = (memberId: string) => `member:${memberId}`;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -32,11 +63,21 @@ const toOffsetRow = (r: Row): OffsetRow => ({
 const OFFSET_COLUMNS =
   "topic, partition, committed_offset, metadata, leader_epoch, committed_at, log_end_offset";
 
-export class GroupStore {
+export class GroupStore implements OffsetAges {
   /** Rows written since this object started (SQLite's own count, summed over statements). */
   rowsWritten = 0;
+  /** Rows read since this object started (SQLite's own count: rows visited, not only returned). */
+  rowsRead = 0;
   /** Known to hold at least one offset (see `hasOffsets`). */
   private holdsOffsets = false;
+  /**
+   * The oldest `committedAt` of any offset (null: none), or undefined when not known. Commits only
+   * add rows at `now`, so it stays valid across them (a re-commit of the oldest row leaves it older
+   * than the truth, which only makes the alarm look once too early); deletions forget it.
+   */
+  private oldest: number | null | undefined;
+  /** Continuation rows each owner has in `record_parts`, where known (unknown: delete to be sure). */
+  private readonly parts = new Map<string, number>();
 
   private readonly sql: SqlStorage;
 
@@ -44,22 +85,25 @@ export class GroupStore {
     this.sql = sql;
   }
 
-  private exec(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Row> {
+  /** Runs a query to the end and counts the rows it read and wrote (final only once drained). */
+  private exec(query: string, ...bindings: SqlStorageValue[]): Row[] {
     const cursor = this.sql.exec<Row>(query, ...bindings);
-    return cursor;
+    const rows = cursor.toArray();
+    this.rowsRead += cursor.rowsRead;
+    this.rowsWritten += cursor.rowsWritten;
+    return rows;
   }
 
-  /** Runs a write and counts its rows (the cursor must be drained for the count to be final). */
+  /** Runs a write; returns the rows it wrote. */
   private write(query: string, ...bindings: SqlStorageValue[]): number {
-    const cursor = this.exec(query, ...bindings);
-    cursor.toArray();
-    this.rowsWritten += cursor.rowsWritten;
-    return cursor.rowsWritten;
+    const before = this.rowsWritten;
+    this.exec(query, ...bindings);
+    return this.rowsWritten - before;
   }
 
   migrate(): void {
     this.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const current = (this.exec("SELECT MAX(version) AS v FROM schema_version").one().v as number | null) ?? 0;
+    const current = (this.exec("SELECT MAX(version) AS v FROM schema_version")[0]?.v as number | null) ?? 0;
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.exec(MIGRATIONS[v]!);
       this.exec("INSERT INTO schema_version (version) VALUES (?)", v + 1);
@@ -67,29 +111,63 @@ export class GroupStore {
   }
 
   loadGroup(): { record: GroupRecord; members: unknown[] } | null {
-    const row = this.exec("SELECT record FROM group_row WHERE id = 1").toArray()[0];
+    const row = this.exec("SELECT record FROM group_row WHERE id = 1")[0];
     if (!row) return null;
-    const members = this.exec("SELECT record FROM members").toArray();
+    const rest = new Map<string, string[]>();
+    this.parts.clear();
+    for (const p of this.exec("SELECT owner, record FROM record_parts ORDER BY owner, part")) {
+      const owner = p.owner as string;
+      rest.set(owner, [...(rest.get(owner) ?? []), p.record as string]);
+    }
+    const whole = (owner: string, first: string) => {
+      const more = rest.get(owner) ?? [];
+      this.parts.set(owner, more.length);
+      return more.length === 0 ? first : first + more.join("");
+    };
+    const members = this.exec("SELECT member_id, record FROM members");
     return {
-      record: JSON.parse(row.record as string) as GroupRecord,
-      members: members.map((m) => JSON.parse(m.record as string) as unknown),
+      record: JSON.parse(whole(GROUP_OWNER, row.record as string)) as GroupRecord,
+      members: members.map(
+        (m) => JSON.parse(whole(memberOwner(m.member_id as string), m.record as string)) as unknown,
+      ),
     };
   }
 
   /** Writes the rows a mutation changed: the group row and changed or removed members. */
   saveGroup(record: GroupRecord, dirty: DirtyRows): void {
     if (dirty.group) {
-      this.write("INSERT OR REPLACE INTO group_row (id, record) VALUES (1, ?)", JSON.stringify(record));
+      const [first, ...more] = splitRecord(JSON.stringify(record));
+      this.write("INSERT OR REPLACE INTO group_row (id, record) VALUES (1, ?)", first!);
+      this.writeParts(GROUP_OWNER, more);
     }
     for (const [memberId, value] of dirty.members) {
-      if (value === undefined) this.write("DELETE FROM members WHERE member_id = ?", memberId);
-      else
-        this.write(
-          "INSERT OR REPLACE INTO members (member_id, record) VALUES (?, ?)",
-          memberId,
-          JSON.stringify(value),
-        );
+      if (value === undefined) {
+        this.write("DELETE FROM members WHERE member_id = ?", memberId);
+        this.writeParts(memberOwner(memberId), []);
+        this.parts.delete(memberOwner(memberId));
+        continue;
+      }
+      const [first, ...more] = splitRecord(JSON.stringify(value));
+      this.write("INSERT OR REPLACE INTO members (member_id, record) VALUES (?, ?)", memberId, first!);
+      this.writeParts(memberOwner(memberId), more);
     }
+  }
+
+  /** Replaces an owner's continuation rows; a record that fits one row (the usual case) costs nothing here. */
+  private writeParts(owner: string, more: string[]): void {
+    const had = this.parts.get(owner);
+    if (had === undefined || had > more.length) {
+      this.write("DELETE FROM record_parts WHERE owner = ? AND part > ?", owner, more.length);
+    }
+    more.forEach((text, i) => {
+      this.write(
+        "INSERT OR REPLACE INTO record_parts (owner, part, record) VALUES (?, ?, ?)",
+        owner,
+        i + 1,
+        text,
+      );
+    });
+    this.parts.set(owner, more.length);
   }
 
   /**
@@ -101,6 +179,11 @@ export class GroupStore {
   writeOffsets(rows: OffsetRow[]): void {
     if (rows.length === 0) return;
     this.holdsOffsets = true;
+    if (this.oldest !== undefined) {
+      let oldest = this.oldest ?? Number.POSITIVE_INFINITY;
+      for (const r of rows) oldest = Math.min(oldest, r.committedAt);
+      this.oldest = oldest;
+    }
     const batch = JSON.stringify(
       rows.map((r) => [
         r.topic,
@@ -123,20 +206,20 @@ export class GroupStore {
     );
   }
 
-  /** Offsets sorted by topic then partition, optionally of some topics only. */
+  /**
+   * Offsets sorted by topic then partition, optionally of some topics only. The topics travel as one
+   * JSON parameter (the platform allows 100 bound parameters per query, so one `?` per topic failed
+   * past 100 topics); the primary key's `topic` prefix serves each one.
+   */
   readOffsets(topics?: string[]): OffsetRow[] {
     if (topics && topics.length > 0) {
-      const marks = topics.map(() => "?").join(", ");
       return this.exec(
-        `SELECT ${OFFSET_COLUMNS} FROM offsets WHERE topic IN (${marks}) ORDER BY topic, partition`,
-        ...topics,
-      )
-        .toArray()
-        .map(toOffsetRow);
+        `SELECT ${OFFSET_COLUMNS} FROM offsets
+         WHERE topic IN (SELECT value FROM json_each(?)) ORDER BY topic, partition`,
+        JSON.stringify([...new Set(topics)]),
+      ).map(toOffsetRow);
     }
-    return this.exec(`SELECT ${OFFSET_COLUMNS} FROM offsets ORDER BY topic, partition`)
-      .toArray()
-      .map(toOffsetRow);
+    return this.exec(`SELECT ${OFFSET_COLUMNS} FROM offsets ORDER BY topic, partition`).map(toOffsetRow);
   }
 
   readOffset(topic: string, partition: number): OffsetRow | null {
@@ -144,7 +227,7 @@ export class GroupStore {
       `SELECT ${OFFSET_COLUMNS} FROM offsets WHERE topic = ? AND partition = ?`,
       topic,
       partition,
-    ).toArray()[0];
+    )[0];
     return row ? toOffsetRow(row) : null;
   }
 
@@ -153,44 +236,64 @@ export class GroupStore {
    * answer is remembered while it can only stay true (until a delete, or a rollback: `forget()`).
    */
   hasOffsets(): boolean {
-    this.holdsOffsets ||= this.exec("SELECT 1 FROM offsets LIMIT 1").toArray().length > 0;
+    this.holdsOffsets ||= this.exec("SELECT 1 FROM offsets LIMIT 1").length > 0;
     return this.holdsOffsets;
+  }
+
+  any(): boolean {
+    return this.hasOffsets();
+  }
+
+  /**
+   * The oldest commit, for a simple group's retention. Without an index on `committed_at` (which
+   * would cost a second written row per committed offset) this scans the offsets, so it is
+   * remembered: asked again only after a deletion, i.e. once per expiry, not once per alarm.
+   */
+  oldestCommit(): number | null {
+    if (this.oldest === undefined) {
+      const row = this.exec("SELECT MIN(committed_at) AS oldest FROM offsets")[0];
+      this.oldest = (row?.oldest as number | null | undefined) ?? null;
+    }
+    return this.oldest;
   }
 
   /** Forgets what was remembered about the rows, after a transaction rolled back. */
   forget(): void {
+    this.forgetOffsets();
+    this.parts.clear();
+  }
+
+  /** Forgets what was remembered about the offsets, after some were deleted. */
+  private forgetOffsets(): void {
     this.holdsOffsets = false;
+    this.oldest = undefined;
   }
 
   /** Deletes a topic's offsets (some partitions, or all); returns how many rows went. */
   deleteOffsets(topic: string, partitions?: number[]): number {
-    this.holdsOffsets = false;
+    this.forgetOffsets();
     if (!partitions) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
-    let deleted = 0;
-    for (const p of new Set(partitions))
-      deleted += this.write("DELETE FROM offsets WHERE topic = ? AND partition = ?", topic, p);
-    return deleted;
+    // One statement whatever the number of partitions (one JSON parameter, as in readOffsets).
+    return this.write(
+      "DELETE FROM offsets WHERE topic = ? AND partition IN (SELECT value FROM json_each(?))",
+      topic,
+      JSON.stringify([...new Set(partitions)]),
+    );
   }
 
-  /** The oldest commit per topic, for retention. */
-  topicCommitRanges(): TopicCommitRange[] {
-    return this.exec("SELECT topic, MIN(committed_at) AS oldest FROM offsets GROUP BY topic")
-      .toArray()
-      .map((r) => ({ topic: r.topic as string, oldestCommit: r.oldest as number }));
-  }
-
-  /** Deletes a topic's offsets committed at or before `committedUpTo` (null: all of them). */
-  expireOffsets(topic: string, committedUpTo: number | null): number {
-    this.holdsOffsets = false;
-    if (committedUpTo === null) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
-    return this.write("DELETE FROM offsets WHERE topic = ? AND committed_at <= ?", topic, committedUpTo);
+  /** Deletes the offsets committed at or before `committedUpTo` (null: all of them). */
+  expireOffsets(committedUpTo: number | null): number {
+    this.forgetOffsets();
+    if (committedUpTo === null) return this.write("DELETE FROM offsets");
+    return this.write("DELETE FROM offsets WHERE committed_at <= ?", committedUpTo);
   }
 
   /** Removes every row of the group. */
   deleteAll(): void {
-    this.holdsOffsets = false;
+    this.forget();
     this.write("DELETE FROM offsets");
     this.write("DELETE FROM members");
     this.write("DELETE FROM group_row");
+    this.write("DELETE FROM record_parts");
   }
 }

@@ -1,12 +1,15 @@
 /**
  * The watch WebSocket (API.md §5) on the Hibernation API: pushes that arrive without the member
  * heartbeating, in the same event that moves its target or hands it partitions, heartbeats as messages,
- * and a closed socket that does not drop the member.
+ * a closed socket that does not drop the member, and hostile messages answered with an error (the
+ * `{"type":"error"}` body) while the object keeps serving.
  */
 
+import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { call, freshGroup } from "../integration/helpers";
+import { call, freshGroup, token } from "../integration/helpers";
 import { join, partitionsOf, watch } from "./consumer-helpers";
+import { mustWatch } from "./watch-client";
 
 it("pushes target moves and hand-overs to members that did not heartbeat, and answers socket heartbeats", async () => {
   const g = freshGroup("w");
@@ -77,4 +80,52 @@ it("refuses a watch without a WebSocket upgrade, and without a token", async () 
     headers: { Upgrade: "websocket" },
   });
   expect(anonymous.status).toBe(401);
+});
+
+it("answers hostile socket messages with an error and keeps serving the member", async () => {
+  const g = freshGroup("w");
+  const a = await join(g, "a", { t: 2 });
+  const socket = await mustWatch(g, "a");
+  expect((await socket.next()).type).toBe("assignment");
+  const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+  const hostile: (string | Uint8Array)[] = [
+    "not json",
+    "null",
+    "123",
+    '"heartbeat"',
+    deep,
+    `{"type":"heartbeat","memberEpoch":1,"ownedPartitions":${deep}}`,
+    '{"type":"heartbeat"}',
+    '{"type":"__proto__","memberEpoch":1}',
+    '{"type":"heartbeat","memberEpoch":"1"}',
+    '{"type":"heartbeat","memberEpoch":1e400}',
+    '{"__proto__":{"memberEpoch":1},"type":"heartbeat"}',
+    JSON.stringify({ type: "heartbeat", memberEpoch: 1, clientId: "x".repeat(900_000) }),
+    new Uint8Array([0xff, 0xfe, 0x00, 0x7b]),
+  ];
+  for (const message of hostile) {
+    socket.sendRaw(message);
+    const reply = await socket.next();
+    expect(reply, String(message).slice(0, 60)).toMatchObject({
+      type: "error",
+      error: { code: "INVALID_REQUEST", kafkaCode: 42 },
+    });
+  }
+  // The object still serves the member, on the same socket.
+  socket.send({ type: "heartbeat", memberEpoch: a.memberEpoch, ownedPartitions: a.owned });
+  expect(await socket.next()).toMatchObject({ type: "heartbeat", memberId: "a", memberEpoch: a.memberEpoch });
+  expect(socket.closeCode()).toBeNull();
+  socket.close();
+});
+
+it("answers an upgrade whose member id is not percent-encoded UTF-8 with a 4xx, not a 5xx", async () => {
+  const g = freshGroup("w");
+  await join(g, "a", { t: 1 });
+  for (const raw of ["%zz", "%ED%A0%80", "%C0%AF"]) {
+    const res = await exports.default.fetch(`http://cohort.test/v1/groups/${g}/members/${raw}/watch`, {
+      headers: { Upgrade: "websocket", authorization: `Bearer ${await token()}` },
+    });
+    expect({ raw, status: res.status, ws: res.webSocket ?? null }).toEqual({ raw, status: 409, ws: null });
+    expect((await res.json<any>()).error.code).toBe("UNKNOWN_MEMBER_ID");
+  }
 });

@@ -24,7 +24,7 @@ const RECORDS = 5;
 const PARTITIONS = 6;
 const ALL = "__proto__:0,1 constructor:0,1 hasOwnProperty:0 toString:0";
 
-describe.each(["classic"] as const)("prototype-named topics, %s protocol", (protocol) => {
+describe.each(["consumer", "classic"] as const)("prototype-named topics, %s protocol", (protocol) => {
   it("are assigned, processed and committed; the admin reads and deletes their offsets", async () => {
     const group = freshGroup(`proto-${protocol}`);
     const log = MemoryLog.filled(TOPICS, RECORDS, (t, p, o) => `${t}-${p}-${o}`);

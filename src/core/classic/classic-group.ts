@@ -20,6 +20,7 @@ import {
   partitionKey,
   type TopicPartitions,
 } from "../group.ts";
+import { UndoMap, UndoSet } from "../undo.ts";
 import { ClassicMemberIndex } from "./classic-index.ts";
 import type { Completion, JoinRequest, JoinResponse, SyncResponse } from "./classic-protocol.ts";
 import { onClassicDeadlines } from "./classic-rebalance.ts";
@@ -53,6 +54,23 @@ export interface ClassicRecord extends GroupRecord {
   priorWokeAt?: number | null;
 }
 
+/** Not persisted: what a reload cannot rebuild, adopted from the old object after a failure. */
+const VOLATILE_FIELDS: readonly string[] = [
+  "previousState",
+  "awaitingJoin",
+  "awaitingSync",
+  "sessions",
+  "pendingMembers",
+  "pendingSync",
+  "timers",
+  "initialDelay",
+  "outbox",
+  "wokeAt",
+  "priorWokeAt",
+];
+/** Persisted, rebuilt by a reload in the order a rollback restores. */
+const ORDERED_FIELDS: readonly string[] = ["members"];
+
 /** A deadline that is due, as `earliestDue` finds it. */
 export type ClassicDeadline =
   | { at: number; kind: "session" | "pending"; memberId: string }
@@ -68,21 +86,21 @@ export class ClassicGroup extends Group {
   protected protocolTypeName: string;
   protocolName: string;
   leaderId: string | null;
-  readonly members = new Map<string, ClassicMember>();
+  readonly members = new UndoMap<string, ClassicMember>();
 
   // ---- volatile: lost on a restart, like the parked requests they describe ----
   /** The state before the current one (an initial rebalance is one that started from Empty). */
   previousState: ClassicState;
   /** Members whose join is parked, with the request's ticket. */
-  readonly awaitingJoin = new Map<string, number>();
+  readonly awaitingJoin = new UndoMap<string, number>();
   /** Members whose sync is parked, with the request's ticket. */
-  readonly awaitingSync = new Map<string, number>();
+  readonly awaitingSync = new UndoMap<string, number>();
   /** When each member expires unless heard from; a parked member is alive by definition and has none. */
   readonly sessions = new DeadlineHeap();
   /** Member ids handed out with MEMBER_ID_REQUIRED (KIP-394), until they join or their session passes. */
   readonly pendingMembers = new DeadlineHeap();
   /** Members of the new generation that have not sent their sync yet. */
-  readonly pendingSync = new Set<string>();
+  readonly pendingSync = new UndoSet<string>();
   /** The group's own timers: the join phase ("join") and the pending-sync timeout ("sync"). */
   private readonly timers = new DeadlineHeap();
   /** During an initial rebalance: how much longer the delay may still grow, and by how much per step. */
@@ -159,6 +177,19 @@ export class ClassicGroup extends Group {
     );
     group.touchGroup();
     return group;
+  }
+
+  /** The volatile state above, kept exact across a failed request (group.ts). */
+  protected override volatileFields(): readonly string[] {
+    return VOLATILE_FIELDS;
+  }
+
+  protected override orderedFields(): readonly string[] {
+    return ORDERED_FIELDS;
+  }
+
+  memberIds(): Iterable<string> {
+    return this.members.keys();
   }
 
   get state(): ClassicState {

@@ -6,6 +6,7 @@
 
 import { type CohortError, fail, type Result } from "../errors.ts";
 import type { Group } from "../group.ts";
+import { checkPendingMemberIds } from "../limits.ts";
 import { ClassicGroup, type ClassicMember } from "./classic-group.ts";
 import {
   type ClassicContext,
@@ -135,6 +136,8 @@ export function joinGroup(group: ClassicGroup, req: JoinRequest, ctx: ClassicCon
 function joinNewMember(group: ClassicGroup, req: JoinRequest, ctx: ClassicContext): Step<JoinResponse> {
   if (req.groupInstanceId === null) {
     // KIP-394: hand out the id first, so a client that times out can rejoin as the same member.
+    const full = checkPendingMemberIds(group, ctx.config);
+    if (full) return reply({ ok: false, error: full });
     const memberId = memberIdFor(req.clientId, ctx);
     group.pendingMembers.set(memberId, ctx.now + req.sessionTimeoutMs);
     return error("MEMBER_ID_REQUIRED", "join again with the member id in error.memberId", { memberId });

@@ -21,6 +21,7 @@
  */
 
 import { DeadlineHeap } from "../deadline-heap.ts";
+import { dictFrom, own } from "../dict.ts";
 import type { CohortError } from "../errors.ts";
 import {
   type CommitAuth,
@@ -29,6 +30,7 @@ import {
   type MemberDescription,
   partitionKey,
 } from "../group.ts";
+import { UndoMap, UndoSet } from "../undo.ts";
 import {
   type AssignmentNotice,
   type ConsumerGroupState,
@@ -37,13 +39,36 @@ import {
   LEFT_STATIC_EPOCH,
 } from "./consumer-member.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
-import { minus, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
+import { minus, noPartitions, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
 import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment.ts";
 import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
 
 // The persisted shapes live in consumer-member.ts; importers keep finding them here.
 export * from "./consumer-member.ts";
+
+/** Why a member left the group, as data for the shell: its watch sockets are told and closed. */
+export type RemovalReason = "session" | "rebalance" | "left";
+
+/** A member removed from the group, with the code its next heartbeat would get (Kafka's). */
+export interface MemberRemoval {
+  memberId: string;
+  code: "UNKNOWN_MEMBER_ID" | "FENCED_INSTANCE_ID";
+  message: string;
+}
+
+/** Not persisted: what a reload cannot rebuild, adopted from the old object after a failure. */
+const VOLATILE_FIELDS: readonly string[] = [
+  "wokeAt",
+  "sessionDeadlines",
+  "revokeDeadlines",
+  "lastReported",
+  "notices",
+  "retargeted",
+  "removals",
+];
+/** Persisted, rebuilt by a reload in the order a rollback restores. */
+const ORDERED_FIELDS: readonly string[] = ["members"];
 
 export class ConsumerGroup extends Group {
   readonly type = "consumer" as const;
@@ -53,15 +78,17 @@ export class ConsumerGroup extends Group {
   partitionCounts: Record<string, number>;
   sessionTimeoutMs: number;
   private wokeAt: number;
-  readonly members = new Map<string, ConsumerMember>();
+  readonly members = new UndoMap<string, ConsumerMember>();
   private readonly sessionDeadlines = new DeadlineHeap();
   private readonly revokeDeadlines = new DeadlineHeap();
   /** The epoch each member last sent in an accepted heartbeat (0 on join); volatile. */
-  private readonly lastReported = new Map<string, number>();
+  private readonly lastReported = new UndoMap<string, number>();
   /** Members whose assignment changed outside their own heartbeat, or whose target moved: to push. */
-  private readonly notices = new Set<string>();
+  private readonly notices = new UndoSet<string>();
   /** Of `notices`, those whose target moved: they must heartbeat to learn their new assignment. */
-  private readonly retargeted = new Set<string>();
+  private readonly retargeted = new UndoSet<string>();
+  /** Members removed since the last `takeRemovals` (volatile: sockets do not outlive the object). */
+  private removals: MemberRemoval[] = [];
   private readonly slots = new MemberSlots();
   /** Partition -> slot of the member holding it (assigned or being revoked). */
   private readonly owners = new PartitionIndex();
@@ -77,7 +104,8 @@ export class ConsumerGroup extends Group {
     this.groupEpoch = record.groupEpoch;
     this.targetEpoch = record.targetEpoch;
     this.assignor = record.assignor;
-    this.partitionCounts = { ...record.partitionCounts };
+    // Keyed by topic names, which may be `__proto__` or `constructor`: a null-prototype copy.
+    this.partitionCounts = dictFrom(record.partitionCounts);
     this.sessionTimeoutMs = record.sessionTimeoutMs;
     // Restored members get a fresh session from `now`, as Kafka does when a coordinator takes over,
     // unless they were not heard at all during the object's previous life: an idle object is evicted
@@ -130,6 +158,19 @@ export class ConsumerGroup extends Group {
     this.owners.add(union(m.assigned, m.revoking), slot);
     this.targets.add(m.target, slot);
     this.trackPending(m);
+  }
+
+  /** What a restore cannot rebuild from the rows, kept exact across a failed request (group.ts). */
+  protected override volatileFields(): readonly string[] {
+    return VOLATILE_FIELDS;
+  }
+
+  protected override orderedFields(): readonly string[] {
+    return ORDERED_FIELDS;
+  }
+
+  memberIds(): Iterable<string> {
+    return this.members.keys();
   }
 
   get state(): ConsumerGroupState {
@@ -215,9 +256,10 @@ export class ConsumerGroup extends Group {
 
   /** Fences members whose session expired or who kept partitions past their rebalance timeout. */
   onDeadlines(now: number): void {
-    const due = new Set([...this.sessionDeadlines.due(now), ...this.revokeDeadlines.due(now)]);
+    const silent = new Set(this.sessionDeadlines.due(now));
+    const due = new Set([...silent, ...this.revokeDeadlines.due(now)]);
     if (due.size === 0) return;
-    for (const id of due) this.removeMember(id, now);
+    for (const id of due) this.removeMember(id, now, silent.has(id) ? "session" : "rebalance");
     this.settle(now);
   }
 
@@ -259,9 +301,10 @@ export class ConsumerGroup extends Group {
   }
 
   /** Removes a member and its deadlines; its partitions become free. The caller bumps the epoch. */
-  removeMember(memberId: string, now: number): void {
+  removeMember(memberId: string, now: number, reason: RemovalReason = "left"): void {
     const m = this.members.get(memberId);
     if (!m) return;
+    this.removals.push(removal(m, reason, this.sessionTimeoutMs));
     this.members.delete(memberId);
     const slot = this.slots.of(memberId);
     this.release(union(m.assigned, m.revoking), slot);
@@ -295,6 +338,11 @@ export class ConsumerGroup extends Group {
       this.revokeDeadlines.delete(away.memberId);
       if (revokeBy !== undefined) this.revokeDeadlines.set(memberId, revokeBy);
       this.touchMember(away.memberId);
+      this.removals.push({
+        memberId: away.memberId,
+        code: "FENCED_INSTANCE_ID",
+        message: `static instance ${away.groupInstanceId} is now held by member ${memberId}`,
+      });
     }
     this.putMember(member, now);
     this.notices.add(memberId);
@@ -306,7 +354,13 @@ export class ConsumerGroup extends Group {
     const m = this.members.get(memberId);
     if (!m) return;
     this.release(union(m.assigned, m.revoking), this.slots.of(memberId));
-    Object.assign(m, { memberEpoch: 0, previousMemberEpoch: 0, state: "Stable", assigned: {}, revoking: {} });
+    Object.assign(m, {
+      memberEpoch: 0,
+      previousMemberEpoch: 0,
+      state: "Stable",
+      assigned: noPartitions(),
+      revoking: noPartitions(),
+    });
     this.trackPending(m);
     this.touchMember(memberId);
   }
@@ -332,7 +386,7 @@ export class ConsumerGroup extends Group {
   notePartitionCounts(counts: readonly { name: string; partitions: number }[]): boolean {
     let grew = false;
     for (const { name, partitions } of counts) {
-      if (partitions > (this.partitionCounts[name] ?? 0)) {
+      if (partitions > (own(this.partitionCounts, name) ?? 0)) {
         this.partitionCounts[name] = partitions;
         grew = true;
       }
@@ -383,6 +437,14 @@ export class ConsumerGroup extends Group {
       )
         this.reconcileMember(m.memberId, now);
     }
+  }
+
+  /** Returns and forgets the members removed since the last call (the shell closes their sockets). */
+  takeRemovals(): MemberRemoval[] {
+    if (this.removals.length === 0) return [];
+    const out = this.removals;
+    this.removals = [];
+    return out;
   }
 
   /** Whether any member must be told something since the last `takeNotices` (cheap: no scan). */
@@ -499,10 +561,23 @@ export class ConsumerGroup extends Group {
     this.trackPending(m);
   }
 
-  /** A member entering UnrevokedPartitions has its rebalance timeout to acknowledge the revocation. */
+  /**
+   * A member told to revoke has its (latest) rebalance timeout to acknowledge, counted from this answer;
+   * each new revocation reschedules it, as Kafka does whenever the member's assignment changes in
+   * UnrevokedPartitions. A member that keeps reporting the revoked partitions changes nothing, so its
+   * timer runs on.
+   */
   private trackRevocation(m: ConsumerMember, nextState: MemberState, now: number): void {
     if (nextState !== "UnrevokedPartitions") this.revokeDeadlines.delete(m.memberId);
-    else if (m.state !== "UnrevokedPartitions")
-      this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
+    else this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
   }
+}
+
+function removal(m: ConsumerMember, reason: RemovalReason, sessionTimeoutMs: number): MemberRemoval {
+  const why = {
+    session: `sent no heartbeat within the session timeout (${sessionTimeoutMs} ms)`,
+    rebalance: `kept partitions to revoke past its rebalance timeout (${m.rebalanceTimeoutMs} ms)`,
+    left: "left the group (memberEpoch -1)",
+  }[reason];
+  return { memberId: m.memberId, code: "UNKNOWN_MEMBER_ID", message: `member ${m.memberId} ${why}` };
 }

@@ -8,8 +8,9 @@ import { getAssignor } from "../../assignors/index.ts";
 import type { Config } from "../config.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import type { Group, TopicPartitions } from "../group.ts";
+import { checkConsumerLimits } from "../limits.ts";
 import { ConsumerGroup, type ConsumerMember, LEFT_STATIC_EPOCH } from "./consumer-group.ts";
-import { fromList, isSubset, toList } from "./partitions.ts";
+import { fromList, isSubset, noPartitions, toList } from "./partitions.ts";
 
 export const LEAVE_EPOCH = -1;
 
@@ -86,6 +87,8 @@ export function heartbeat(
   if (req.serverAssignor && !getAssignor(req.serverAssignor)) {
     return fail("UNSUPPORTED_ASSIGNOR", `no server assignor named ${req.serverAssignor}`);
   }
+  const limited = checkConsumerLimits(group, req, config);
+  if (limited) return { ok: false, error: limited };
   group.noteSessionTimeout(config.consumerSessionTimeoutMs);
   const respond = (m: { memberId: string; memberEpoch: number; assigned: Record<string, number[]> }) =>
     ok({
@@ -156,9 +159,9 @@ function join(
       memberEpoch: 0,
       previousMemberEpoch: 0,
       state: "Stable",
-      assigned: {},
-      revoking: {},
-      target: {},
+      assigned: noPartitions(),
+      revoking: noPartitions(),
+      target: noPartitions(),
       left: false,
     };
     group.putMember(member, now);

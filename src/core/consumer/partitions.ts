@@ -2,16 +2,42 @@
  * Sets of partitions per topic as the consumer protocol keeps them: `topic -> ascending partitions`,
  * JSON-friendly so member rows persist them as they are. Every function returns a new map with no
  * empty topics, so two equal sets always serialize alike (and compare with `samePartitions`).
+ *
+ * Topics are client strings (`__proto__` and `constructor` are valid names): every map made here has
+ * a null prototype (dict.ts) and every lookup reads own keys only, so a map that came from elsewhere
+ * (a literal `{}`, a parsed row) is read safely too; `partitionMapFrom` makes such a map safe to write.
  */
 
+import { type Dict, dict, own } from "../dict.ts";
 import type { TopicPartitions } from "../group.ts";
 
-export type PartitionMap = Record<string, number[]>;
+export type PartitionMap = Dict<number[]>;
+
+/** An empty map (null prototype: safe to add any topic to). */
+export const noPartitions = (): PartitionMap => dict<number[]>();
+
+/** The partitions of `topic` in `map` (own keys only), or undefined. */
+export const partitionsOf = (map: Readonly<PartitionMap>, topic: string): number[] | undefined =>
+  own(map, topic);
+
+/**
+ * A safe copy of a map read from storage or built elsewhere: own topics only, in a null-prototype
+ * object, lists kept as they are (rows hold ascending, duplicate-free lists).
+ */
+export function partitionMapFrom(map: Readonly<PartitionMap> | null | undefined): PartitionMap {
+  const out = noPartitions();
+  if (!map) return out;
+  for (const topic of Object.keys(map)) {
+    const list = map[topic];
+    if (Array.isArray(list) && list.length > 0) out[topic] = list;
+  }
+  return out;
+}
 
 const ascending = (a: number, b: number) => a - b;
 
 function build(entries: Iterable<[string, Iterable<number>]>): PartitionMap {
-  const out: PartitionMap = {};
+  const out = noPartitions();
   const topics: [string, number[]][] = [];
   for (const [topic, ps] of entries) {
     const list = [...new Set(ps)].sort(ascending);
@@ -36,7 +62,7 @@ export const toList = (map: PartitionMap): TopicPartitions[] =>
 export const isEmpty = (map: PartitionMap): boolean => Object.keys(map).length === 0;
 
 export const has = (map: PartitionMap, topic: string, partition: number): boolean =>
-  map[topic]?.includes(partition) ?? false;
+  own(map, topic)?.includes(partition) ?? false;
 
 /**
  * Partitions of `a` that are (`inB`) or are not in `b`. Both are sorted and duplicate-free (every map
@@ -44,10 +70,10 @@ export const has = (map: PartitionMap, topic: string, partition: number): boolea
  * that hold tens of thousands of partitions.
  */
 function merge(a: PartitionMap, b: PartitionMap, inB: boolean): PartitionMap {
-  const out: PartitionMap = {};
-  for (const topic in a) {
+  const out = noPartitions();
+  for (const topic of Object.keys(a)) {
     const pa = a[topic]!;
-    const pb = b[topic];
+    const pb = own(b, topic);
     let list: number[];
     if (pb === undefined) list = inB ? [] : pa.slice();
     else {
@@ -69,7 +95,7 @@ export const intersect = (a: PartitionMap, b: PartitionMap): PartitionMap => mer
 
 export function union(a: PartitionMap, b: PartitionMap): PartitionMap {
   const topics = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return build([...topics].map((t) => [t, [...(a[t] ?? []), ...(b[t] ?? [])]]));
+  return build([...topics].map((t) => [t, [...(own(a, t) ?? []), ...(own(b, t) ?? [])]]));
 }
 
 export const isSubset = (a: PartitionMap, b: PartitionMap): boolean => isEmpty(minus(a, b));
@@ -81,7 +107,7 @@ export function samePartitions(a: PartitionMap, b: PartitionMap): boolean {
   if (ta.length !== Object.keys(b).length) return false;
   return ta.every((t) => {
     const pa = a[t]!;
-    const pb = b[t];
+    const pb = own(b, t);
     return pb !== undefined && pa.length === pb.length && pa.every((p, i) => p === pb[i]);
   });
 }

@@ -15,8 +15,10 @@ import {
   intersect,
   isEmpty,
   minus,
+  noPartitions,
   overlaps,
   type PartitionMap,
+  partitionsOf,
   samePartitions,
   union,
 } from "./partitions.ts";
@@ -79,12 +81,12 @@ function nextAssignment(
     });
   }
   const wanted = minus(target, current.assigned);
-  const free: PartitionMap = {};
-  const unreleased: PartitionMap = {};
+  const free = noPartitions();
+  const unreleased = noPartitions();
   for (const [topic, ps] of Object.entries(wanted)) {
     for (const p of ps) {
       const bucket = ownedByOther(topic, p) ? unreleased : free;
-      const list = bucket[topic] ?? [];
+      const list = partitionsOf(bucket, topic) ?? [];
       list.push(p);
       bucket[topic] = list;
     }
@@ -93,7 +95,7 @@ function nextAssignment(
     memberEpoch: targetEpoch,
     state: isEmpty(unreleased) ? "Stable" : "UnreleasedPartitions",
     assigned: union(kept, free),
-    revoking: {},
+    revoking: noPartitions(),
   });
 }
 

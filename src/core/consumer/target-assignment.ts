@@ -5,6 +5,7 @@
  */
 
 import { DEFAULT_SERVER_ASSIGNOR, getAssignor, type MemberSpec } from "../../assignors/index.ts";
+import { type Dict, dict, own } from "../dict.ts";
 import { fromAssignorMap, type PartitionMap } from "./partitions.ts";
 
 export interface TargetInput {
@@ -38,12 +39,15 @@ export function preferredAssignor(members: Iterable<TargetInput>): string {
 /** Partition counts of the topics someone subscribes to; counts of topics nobody wants are dropped. */
 export function subscribedCounts(
   members: Iterable<TargetInput>,
-  counts: Readonly<Record<string, number>>,
-): Record<string, number> {
+  counts: Readonly<Dict<number>>,
+): Dict<number> {
   const wanted = new Set<string>();
   for (const m of members) for (const t of m.subscribedTopics) wanted.add(t);
-  const out: Record<string, number> = {};
-  for (const t of [...wanted].sort()) if (counts[t] !== undefined) out[t] = counts[t];
+  const out = dict<number>();
+  for (const t of [...wanted].sort()) {
+    const n = own(counts, t);
+    if (n !== undefined) out[t] = n;
+  }
   return out;
 }
 

@@ -6,8 +6,9 @@
  * the work is two typed-array passes over the partitions, not 10,000 maps rebuilt and compared.
  */
 import { QuotaFill } from "../../assignors/quota-fill.ts";
+import { own } from "../dict.ts";
 import type { PartitionIndex } from "./partition-index.ts";
-import type { PartitionMap } from "./partitions.ts";
+import { noPartitions, type PartitionMap, partitionsOf } from "./partitions.ts";
 
 /** Topics in name order with their partition counts (> 0): partition g of the whole is topic t's g - start[t]. */
 export type Layout = readonly (readonly [topic: string, partitions: number])[];
@@ -30,7 +31,7 @@ export function homogeneousLayout(
   return [...new Set(topics)]
     .sort()
     .map((t): [string, number] => {
-      const n = counts[t] ?? 0;
+      const n = own(counts, t) ?? 0;
       return [t, n > 0 ? Math.floor(Math.min(n, 0x3fffffff)) : 0];
     })
     .filter(([, n]) => n > 0);
@@ -71,10 +72,10 @@ export function uniformTargets(
   const note = (into: Map<number, PartitionMap>, slot: number, topic: string, p: number) => {
     let map = into.get(slot);
     if (map === undefined) {
-      map = {};
+      map = noPartitions();
       into.set(slot, map);
     }
-    const list = map[topic] ?? [];
+    const list = partitionsOf(map, topic) ?? [];
     if (list.length === 0) map[topic] = list;
     list.push(p);
   };
@@ -90,7 +91,10 @@ export function uniformTargets(
   }
   const out = new Map<number, PartitionMap>();
   for (const slot of new Set([...gained.keys(), ...lost.keys()])) {
-    out.set(slot, apply(targetOf(slot), lost.get(slot) ?? {}, gained.get(slot) ?? {}));
+    out.set(
+      slot,
+      apply(targetOf(slot), lost.get(slot) ?? noPartitions(), gained.get(slot) ?? noPartitions()),
+    );
   }
   return out;
 }
@@ -98,11 +102,11 @@ export function uniformTargets(
 /** `(current − lose) ∪ gain` for sorted lists where `lose ⊆ current` and `gain` is disjoint from it. */
 function apply(current: PartitionMap, lose: PartitionMap, gain: PartitionMap): PartitionMap {
   const topics = [...new Set([...Object.keys(current), ...Object.keys(gain)])].sort();
-  const out: PartitionMap = {};
+  const out = noPartitions();
   for (const topic of topics) {
-    const keep = current[topic] ?? [];
-    const drop = lose[topic] ?? [];
-    const add = gain[topic] ?? [];
+    const keep = partitionsOf(current, topic) ?? [];
+    const drop = partitionsOf(lose, topic) ?? [];
+    const add = partitionsOf(gain, topic) ?? [];
     const list: number[] = [];
     let d = 0;
     let a = 0;

@@ -8,6 +8,9 @@ import type { GroupSpec, MemberSpec } from "../../../src/assignors";
 
 export type Ownership = "none" | "valid" | "messy";
 
+/** Topic names that are keys of `Object.prototype`: a plain object keyed by topic breaks on them. */
+export const PROTOTYPE_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+
 export interface GroupShape {
   seed: number;
   members: number;
@@ -42,7 +45,12 @@ export function prng(seed: number): (n: number) => number {
 
 export function buildGroup(shape: GroupShape): GroupSpec {
   const rnd = prng(shape.seed);
-  const names = Array.from({ length: shape.topics }, (_, i) => `topic-${(i * 7919) % 1000}-${i}`);
+  // Some groups name their first topics after Object.prototype's keys (valid topic names, API.md §1).
+  const special = shape.seed % 3 === 0 ? PROTOTYPE_NAMES : [];
+  const names = Array.from(
+    { length: shape.topics },
+    (_, i) => special[i] ?? `topic-${(i * 7919) % 1000}-${i}`,
+  );
   const counts = new Array<number>(shape.topics).fill(0);
   for (let p = 0; p < shape.partitions; p++) counts[rnd(shape.topics)]!++;
   const topics = new Map(names.map((name, i) => [name, counts[i]!]));

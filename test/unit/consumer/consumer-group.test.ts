@@ -267,6 +267,33 @@ describe("deadlines", () => {
     expect(flat(h.consumer.describe().members[0]!.assignment as never)).toEqual({ t: [0, 1] });
   });
 
+  it("restarts the revocation timer for each new revocation, as Kafka reschedules it", () => {
+    const h = new Harness();
+    h.join("a", { t: 6 }, { rebalanceTimeoutMs: 1000 });
+    h.join("b", { t: 6 });
+    const first = h.must({
+      memberId: "a",
+      memberEpoch: 1,
+      ownedPartitions: [{ topic: "t", partitions: [0, 1, 2, 3, 4, 5] }],
+    });
+    expect(h.member("a")!.state).toBe("UnrevokedPartitions");
+    h.advance(300);
+    h.join("c", { t: 6 });
+    h.advance(300);
+    // a acknowledges the first revocation; its target moved meanwhile, so it is asked to revoke again.
+    const second = h.must({ memberId: "a", memberEpoch: 1, ownedPartitions: owned(first.assignment) });
+    expect(h.member("a")!.state).toBe("UnrevokedPartitions");
+    expect(flat(second.assignment.partitions).t!.length).toBeLessThan(
+      flat(first.assignment.partitions).t!.length,
+    );
+    h.advance(999);
+    h.alarm();
+    expect(h.member("a")).toBeDefined();
+    h.advance(1);
+    h.alarm();
+    expect(h.member("a")).toBeUndefined();
+  });
+
   it("a steady heartbeat writes no row and only moves the session deadline later", () => {
     const h = new Harness();
     const a = h.join("a", { t: 2 });

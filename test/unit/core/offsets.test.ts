@@ -183,25 +183,38 @@ describe("lagReport", () => {
 describe("KIP-211 expiry", () => {
   const retention = 7 * DAY;
 
+  /** Offset ages as storage would answer them, counting the questions asked. */
+  const ages = (oldest: number | null) => {
+    const asked = { any: 0, oldest: 0 };
+    return {
+      asked,
+      any: () => {
+        asked.any++;
+        return oldest !== null;
+      },
+      oldestCommit: () => {
+        asked.oldest++;
+        return oldest;
+      },
+    };
+  };
+
   it("ages a simple group's offsets from each commit, to the millisecond", () => {
     const g = ClassicGroup.simple("g", NOW);
-    const ranges = [
-      { topic: "a", oldestCommit: NOW },
-      { topic: "b", oldestCommit: NOW + 10 },
-    ];
-    expect(planExpiry(g, ranges, NOW + retention - 1, retention)).toEqual({
-      expire: [],
+    expect(planExpiry(g, ages(NOW), NOW + retention - 1, retention)).toEqual({
+      expire: null,
       next: NOW + retention,
     });
-    expect(planExpiry(g, ranges, NOW + retention, retention)).toEqual({
-      expire: [{ topic: "a", committedUpTo: NOW }],
+    expect(planExpiry(g, ages(NOW), NOW + retention, retention)).toEqual({
+      expire: { committedUpTo: NOW },
       next: null,
     });
+    expect(planExpiry(g, ages(null), NOW + retention, retention)).toEqual({ expire: null, next: null });
     expect(expiryHint(g, true, NOW + 5, retention)).toBe(NOW + 5 + retention);
     expect(expiryHint(g, false, NOW + 5, retention)).toBeNull();
   });
 
-  it("ages every offset of a group that had members from when it became Empty", () => {
+  it("ages every offset of a group that had members from when it became Empty, without reading ages", () => {
     const g = new ClassicGroup({
       groupId: "g",
       type: "classic",
@@ -212,24 +225,25 @@ describe("KIP-211 expiry", () => {
       protocolName: "range",
       leaderId: null,
     });
-    const ranges = [{ topic: "a", oldestCommit: NOW - 30 * DAY }];
-    expect(planExpiry(g, ranges, NOW + 100 + retention - 1, retention)).toEqual({
-      expire: [],
+    const a = ages(NOW - 30 * DAY);
+    expect(planExpiry(g, a, NOW + 100 + retention - 1, retention)).toEqual({
+      expire: null,
       next: NOW + 100 + retention,
     });
-    expect(planExpiry(g, ranges, NOW + 100 + retention, retention)).toEqual({
-      expire: [{ topic: "a", committedUpTo: null }],
+    expect(planExpiry(g, a, NOW + 100 + retention, retention)).toEqual({
+      expire: { committedUpTo: null },
       next: null,
     });
+    expect(a.asked.oldest).toBe(0);
+    expect(planExpiry(g, ages(null), NOW + 100 + retention, retention)).toEqual({ expire: null, next: null });
     expect(expiryHint(g, false, NOW, retention)).toBe(NOW + 100 + retention);
   });
 
-  it("never expires the offsets of a group with members", () => {
+  it("never expires the offsets of a group with members, and asks storage nothing", () => {
     const g = stableGroup([member("m1", ["t"])]);
-    expect(planExpiry(g, [{ topic: "x", oldestCommit: 0 }], NOW + 100 * DAY, retention)).toEqual({
-      expire: [],
-      next: null,
-    });
+    const a = ages(0);
+    expect(planExpiry(g, a, NOW + 100 * DAY, retention)).toEqual({ expire: null, next: null });
+    expect(a.asked).toEqual({ any: 0, oldest: 0 });
     expect(expiryHint(g, true, NOW, retention)).toBeNull();
   });
 });
