@@ -1,11 +1,12 @@
 /**
  * What each CLI command asks the coordinator and how it prints the answer. A command returns its
- * result as data (`json`) and as text (`text`); main decides which to print.
+ * result as data (`json`) and as text (`text`); main decides which to print. Text shows client-supplied
+ * strings only through `terminalSafe` (tables do it per cell).
  */
 
 import type { CohortAdmin } from "../client/admin.ts";
 import type { GroupInfo, GroupLag, MemberInfo, ResetRequest } from "../client/types.ts";
-import { type Cell, renderTable } from "./table.ts";
+import { type Cell, renderTable, terminalSafe } from "./table.ts";
 
 export interface Output {
   json: unknown;
@@ -175,7 +176,7 @@ export async function deleteGroup(admin: CohortAdmin, groupId: string): Promise<
   await admin.deleteGroup(groupId);
   return {
     json: { groupId, deleted: true },
-    text: `Deletion of requested consumer groups ('${groupId}') was successful.`,
+    text: `Deletion of requested consumer groups ('${terminalSafe(groupId)}') was successful.`,
   };
 }
 
@@ -202,6 +203,6 @@ export async function deleteOffsets(
   const { deleted } = await admin.deleteOffsets(groupId, topic, partitions);
   return {
     json: { groupId, topic, deleted },
-    text: `Deleted ${deleted} committed offset${deleted === 1 ? "" : "s"} of topic '${topic}' from group '${groupId}'.`,
+    text: `Deleted ${deleted} committed offset${deleted === 1 ? "" : "s"} of topic '${terminalSafe(topic)}' from group '${terminalSafe(groupId)}'.`,
   };
 }

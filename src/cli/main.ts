@@ -9,6 +9,7 @@ import { CohortAdmin } from "../client/admin.ts";
 import { CohortError } from "../client/errors.ts";
 import type { ResetRequest } from "../client/types.ts";
 import * as commands from "./commands.ts";
+import { terminalSafe, terminalSafeJson } from "./table.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_COORDINATOR_ERROR = 1;
@@ -71,18 +72,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout(USAGE);
       return EXIT_OK;
     }
-    io.stdout(argv.includes("--json") ? JSON.stringify(output.json, null, 2) : output.text);
+    io.stdout(argv.includes("--json") ? terminalSafeJson(output.json) : output.text);
     if (output.note) io.stderr(output.note);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`cohort: ${error.message}\nRun 'cohort --help' for usage.`);
+      io.stderr(`cohort: ${terminalSafe(error.message)}\nRun 'cohort --help' for usage.`);
       return EXIT_USAGE;
     }
     if (error instanceof CohortError) {
       const kafka = error.kafkaCode === null ? "" : `Kafka ${error.kafkaCode}, `;
       const where = error.status === 0 ? "no response" : `HTTP ${error.status}`;
-      io.stderr(`cohort: ${error.code} (${kafka}${where}): ${error.message}`);
+      // The message may quote what clients sent (member ids, topics): escaped like table cells.
+      io.stderr(`cohort: ${terminalSafe(`${error.code} (${kafka}${where}): ${error.message}`)}`);
       return EXIT_COORDINATOR_ERROR;
     }
     throw error;
@@ -124,13 +126,7 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
   if (values.help || positionals.length === 0) return null;
   const [noun, verb, groupId, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  const admin = new CohortAdmin({
-    url: values.url ?? io.env.COHORT_URL ?? "http://127.0.0.1:8787",
-    token: values.token ?? io.env.COHORT_TOKEN,
-    fetch: io.fetch,
-    // A person is waiting: retry briefly, then say what is wrong.
-    retry: { retries: 2, initialDelayMs: 200, maxDelayMs: 1000 },
-  });
+  const admin = newAdmin(values.url ?? io.env.COHORT_URL ?? "http://127.0.0.1:8787", values.token, io);
   const command = `${noun} ${verb ?? ""}`.trim();
   if (command === "groups list") {
     if (groupId !== undefined) throw new UsageError(`unexpected argument '${groupId}'`);
@@ -160,6 +156,20 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
       return commands.deleteOffsets(admin, group(), requiredTopic(values), partitionList(values.partitions));
     default:
       throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+function newAdmin(url: string, token: string | undefined, io: Io): CohortAdmin {
+  try {
+    return new CohortAdmin({
+      url,
+      token: token ?? io.env.COHORT_TOKEN,
+      fetch: io.fetch,
+      // A person is waiting: retry briefly, then say what is wrong.
+      retry: { retries: 2, initialDelayMs: 200, maxDelayMs: 1000 },
+    });
+  } catch (error) {
+    throw new UsageError(`--url: ${(error as Error).message}`);
   }
 }
 

@@ -3,15 +3,26 @@
  * so every member revokes all it owns (committing first) before it rejoins, and the leader computes
  * the assignment with an assignor from src/assignors. Subscriptions and assignments travel as the JSON
  * documents of the "consumer" protocol type; partition counts ride in the metadata's userData.
+ *
+ * A rebalance has two phases, as Kafka's onJoinPrepare and JoinGroup: while revoking, the old
+ * generation still fences commits and heartbeats go on (the coordinator keeps the session alive and
+ * answers REBALANCE_IN_PROGRESS), so the rebalance timeout bounds `onPartitionsRevoked`, not the
+ * session timeout; once the join is sent, the coordinator holds the member until the join completes.
  */
 
 import type { z } from "@hono/zod-openapi";
 import type { JoinBody, JoinResponse, SyncResponse } from "../api/classic-schemas.ts";
 import { getAssignor } from "../assignors/index.ts";
 import { CohortError } from "./errors.ts";
-import { encodeSegment, type HttpTransport } from "./http.ts";
-import type { CommitFence, Membership, MembershipHost, MembershipOptions } from "./membership.ts";
-import { flatten, group } from "./partitions.ts";
+import { backoffDelay, encodeSegment, type HttpTransport } from "./http.ts";
+import {
+  type CommitFence,
+  delay,
+  type Membership,
+  type MembershipHost,
+  type MembershipOptions,
+} from "./membership.ts";
+import { flatten, group, type TopicPartition } from "./partitions.ts";
 
 type JoinRequest = z.input<typeof JoinBody>;
 type JoinResult = z.output<typeof JoinResponse>;
@@ -22,6 +33,9 @@ export interface ClassicMembershipOptions extends MembershipOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs?: number | undefined;
 }
+
+/** idle: a member of a generation (or not yet joined); revoking: old generation, giving up partitions; joining: between JoinGroup and SyncGroup. */
+type Phase = "idle" | "revoking" | "joining";
 
 interface Subscription {
   topics: string[];
@@ -34,7 +48,8 @@ export class ClassicProtocolMembership implements Membership {
   epoch = -1;
   #stopped = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #joining: Promise<void> | undefined;
+  #rebalance: Promise<void> | undefined;
+  #phase: Phase = "idle";
   readonly #http: HttpTransport;
   readonly #host: MembershipHost;
   readonly #options: ClassicMembershipOptions;
@@ -54,7 +69,8 @@ export class ClassicProtocolMembership implements Membership {
   }
 
   commitFence(): CommitFence | null {
-    if (this.epoch < 0 || this.#joining) return null;
+    // While revoking the old generation still holds (Kafka commits in onJoinPrepare); after the join it does not.
+    if (this.epoch < 0 || this.#joinSent()) return null;
     const fence: CommitFence = { memberId: this.memberId, generationId: this.epoch };
     if (this.#options.groupInstanceId) fence.groupInstanceId = this.#options.groupInstanceId;
     return fence;
@@ -87,17 +103,33 @@ export class ClassicProtocolMembership implements Membership {
     return `/v1/groups/${encodeSegment(this.#options.groupId)}/${suffix}`;
   }
 
-  /** One join at a time: revoke everything (eager), join, sync, reconcile to the new assignment. */
+  /** One rebalance at a time: revoke everything (eager), join, sync, reconcile to the new assignment. */
   #rejoin(): Promise<void> {
-    this.#joining ??= this.#joinAndSync().finally(() => {
-      this.#joining = undefined;
+    this.#rebalance ??= this.#joinAndSync().finally(() => {
+      this.#rebalance = undefined;
+      this.#phase = "idle";
     });
-    return this.#joining;
+    return this.#rebalance;
   }
 
   async #joinAndSync(): Promise<void> {
+    // Revoke under the old generation, heartbeating meanwhile so a slow listener keeps the session.
+    this.#phase = "revoking";
+    if (this.epoch >= 0) this.#schedule();
     await this.#host.reconcile([]);
-    while (!this.#stopped) {
+    this.#phase = "joining";
+    clearTimeout(this.#timer);
+    const assigned = await this.#joinUntilSynced();
+    if (assigned === null) return;
+    // A member of the new generation: heartbeats resume before onPartitionsAssigned, so a slow
+    // listener keeps the session here too.
+    this.#schedule();
+    await this.#host.reconcile(assigned);
+  }
+
+  /** Joins and syncs until a generation is formed; its assignment, or null when stopped. */
+  async #joinUntilSynced(): Promise<TopicPartition[] | null> {
+    for (let attempt = 0; !this.#stopped; attempt++) {
       try {
         const joined = await this.#join();
         const assignments = joined.leaderId === joined.memberId ? this.#assign(joined) : [];
@@ -110,18 +142,20 @@ export class ClassicProtocolMembership implements Membership {
           },
         });
         this.epoch = joined.generationId;
+        this.#phase = "idle";
         const assignment = JSON.parse(synced.assignment || "{}") as {
           partitions?: { topic: string; partitions: number[] }[];
         };
-        await this.#host.reconcile(flatten(assignment.partitions ?? []));
-        this.#schedule();
-        return;
+        return flatten(assignment.partitions ?? []);
       } catch (error) {
         if (!(error instanceof CohortError)) throw error;
         if (error.code === "UNKNOWN_MEMBER_ID" && !this.#options.groupInstanceId) this.memberId = "";
         else if (!error.requiresRejoin && !error.retriable) throw error;
+        // The transport retried already: back off before joining again rather than spin.
+        if (error.retriable) await delay(backoffDelay(this.#http.retry, Math.min(attempt, 6)));
       }
     }
+    return null;
   }
 
   async #join(): Promise<JoinResult> {
@@ -180,28 +214,62 @@ export class ClassicProtocolMembership implements Membership {
   }
 
   async #heartbeat(): Promise<void> {
-    if (this.#stopped || this.#joining || this.epoch < 0) return;
+    if (this.#stopped || this.#joinSent() || this.epoch < 0) return;
+    const generation = this.epoch;
     try {
       await this.#http.request("POST", this.#path("classic/heartbeat"), {
         body: {
           memberId: this.memberId,
-          generationId: this.epoch,
+          generationId: generation,
           groupInstanceId: this.#options.groupInstanceId ?? null,
         },
       });
-      this.#schedule();
+      if (!this.#joinSent()) this.#schedule();
     } catch (error) {
       if (!(error instanceof CohortError)) return this.#host.fatal(error);
-      if (error.code === "REBALANCE_IN_PROGRESS") {
-        await this.#rejoin().catch((e) => this.#host.fatal(e));
-      } else if (error.requiresRejoin) {
-        await this.rejoin(error).catch((e) => this.#host.fatal(e));
+      // An answer about a generation this member has moved past (or a join now in flight) says nothing.
+      if (this.epoch !== generation || this.#joinSent()) return;
+      if (this.#phase === "revoking") {
+        this.#whileRevoking(error);
+        return;
+      }
+      if (error.requiresRejoin) {
+        const finishing = this.#rebalance;
+        if (finishing) {
+          // Still running onPartitionsAssigned: keep the session meanwhile, then the next rebalance
+          // follows (started by the first heartbeat that waited here).
+          this.#schedule();
+          await finishing.catch(() => {});
+          if (this.epoch !== generation || this.#stopped || this.#rebalance) return;
+        }
+        const next = error.code === "REBALANCE_IN_PROGRESS" ? this.#rejoin() : this.rejoin(error);
+        await next.catch((e) => this.#host.fatal(e));
       } else if (error.retriable) {
         this.#schedule();
       } else {
         this.#host.fatal(error);
       }
     }
+  }
+
+  /** The phase is read through a method: it changes while a heartbeat awaits its answer. */
+  #joinSent(): boolean {
+    return this.#phase === "joining";
+  }
+
+  /** A heartbeat error while the revocation runs: the join that follows it is the answer to all of them. */
+  #whileRevoking(error: CohortError): void {
+    if (error.code === "REBALANCE_IN_PROGRESS" || error.retriable) {
+      this.#schedule();
+      return;
+    }
+    if (!error.requiresRejoin) {
+      this.#host.fatal(error);
+      return;
+    }
+    // The old generation is gone (the revocation outlasted the rebalance timeout): commit nothing more.
+    if (error.code === "UNKNOWN_MEMBER_ID" && !this.#options.groupInstanceId) this.memberId = "";
+    this.epoch = -1;
   }
 
   #schedule(): void {

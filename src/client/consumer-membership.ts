@@ -2,8 +2,9 @@
  * Membership through the KIP-848 consumer protocol (API.md §5): one heartbeat call joins, reports the
  * owned partitions and receives the assignment. Heartbeats are serialized (one in flight, so epochs
  * stay ordered); a change of assignment is reconciled by the consumer and acknowledged by an immediate
- * heartbeat. The watch WebSocket, where available, makes a pushed change trigger that heartbeat at once
- * instead of at the next interval.
+ * heartbeat. The watch WebSocket, where available, makes every push trigger a heartbeat at once instead
+ * of at the next interval: the coordinator moves a member's epoch and revocations only in that member's
+ * own heartbeat response (Kafka's rule), so a push means "heartbeat now", whatever it carries.
  */
 
 import type { z } from "@hono/zod-openapi";
@@ -36,6 +37,10 @@ export class ConsumerProtocolMembership implements Membership {
   epoch = 0;
   #intervalMs = 5_000;
   #queue: Promise<void> = Promise.resolve();
+  /** The heartbeat queued behind the one in flight, not yet started: later requests share it. */
+  #queued: Promise<void> | undefined;
+  /** Why the last heartbeat failed, for start() to report. */
+  #lastError: unknown;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #socket: WatchSocket | null = null;
   #socketOpening = false;
@@ -55,12 +60,21 @@ export class ConsumerProtocolMembership implements Membership {
     this.memberId = options.memberId ?? crypto.randomUUID();
   }
 
+  /**
+   * The first heartbeat joins. If it fails the membership stops — no member may join later in the
+   * background, owning partitions nobody processes — and start() rejects with the failure itself, so
+   * `retriable` says whether starting a new consumer may help.
+   */
   async start(): Promise<void> {
+    this.#lastError = undefined;
     await this.heartbeatNow();
     await this.reconciled;
-    if (this.#stopped) return;
-    if (this.epoch <= 0)
-      throw new CohortError({ code: "NOT_JOINED", kafkaCode: null, status: 0, message: "join failed" });
+    if (this.#stopped || this.epoch > 0) return;
+    this.#halt();
+    throw (
+      this.#lastError ??
+      new CohortError({ code: "NOT_JOINED", kafkaCode: null, status: 0, message: "join failed" })
+    );
   }
 
   commitFence(): CommitFence | null {
@@ -70,9 +84,18 @@ export class ConsumerProtocolMembership implements Membership {
     return fence;
   }
 
-  /** Queues a heartbeat after any in flight; resolves when it (and the reconciliation it caused) is done. */
+  /**
+   * Queues a heartbeat after any in flight and resolves when it is done. Coalesced: at most one in
+   * flight and one queued; a request while one is queued shares it (it reads the state when it starts,
+   * so it carries everything the later request would have).
+   */
   heartbeatNow(): Promise<void> {
-    const next = this.#queue.then(() => this.#beat());
+    if (this.#queued) return this.#queued;
+    const next = this.#queue.then(() => {
+      this.#queued = undefined;
+      return this.#beat();
+    });
+    this.#queued = next;
     this.#queue = next.catch(() => {});
     return next;
   }
@@ -154,11 +177,13 @@ export class ConsumerProtocolMembership implements Membership {
       rebalanceTimeoutMs: o.rebalanceTimeoutMs,
       subscribedTopics: Object.entries(o.topics).map(([name, partitions]) => ({ name, partitions })),
       serverAssignor: o.serverAssignor ?? null,
-      ownedPartitions: group(owned),
+      // A join owns nothing (the coordinator refuses one that says otherwise, as Kafka does).
+      ownedPartitions: this.epoch === 0 ? [] : group(owned),
     };
   }
 
   async #onError(error: unknown): Promise<void> {
+    this.#lastError = error;
     if (!(error instanceof CohortError)) return this.#host.fatal(error);
     if (error.code === "UNKNOWN_MEMBER_ID" || error.code === "FENCED_MEMBER_EPOCH") {
       await this.#fenced(error);
@@ -177,6 +202,7 @@ export class ConsumerProtocolMembership implements Membership {
   /** Fenced or unknown: partitions are lost, the member rejoins with epoch 0 and the same id. */
   async #fenced(error: CohortError): Promise<void> {
     this.epoch = 0;
+    this.#reconcilingKey = undefined; // a reconciliation under way belongs to the lost membership
     this.#socket?.close();
     this.#socket = null;
     await this.#host.lost(error);
@@ -200,16 +226,11 @@ export class ConsumerProtocolMembership implements Membership {
     const path = this.#path(`members/${encodeSegment(this.memberId)}/watch`);
     openWatch(this.#http, path, {
       onMessage: (message) => {
-        const push = message as {
-          type?: string;
-          memberEpoch?: number;
-          assignment?: HeartbeatResult["assignment"];
-        };
-        if (push.type !== "assignment" || !push.assignment) return;
-        const target = flatten(push.assignment.partitions);
-        if (push.memberEpoch !== this.epoch || !sameSet(target, this.#host.owned())) {
-          this.heartbeatNow().catch(() => {});
-        }
+        // An assignment push says the target moved or waited-for partitions were freed; what it
+        // carries may already be the member's own view, yet only the heartbeat's answer moves it.
+        // A fenced notice likewise: the heartbeat's error is what makes the member rejoin.
+        const type = (message as { type?: unknown }).type;
+        if (type === "assignment" || type === "fenced") this.heartbeatNow().catch(() => {});
       },
       onClose: () => {
         this.#socket = null;

@@ -10,10 +10,11 @@ import { ClassicProtocolMembership } from "./classic-membership.ts";
 import { CommitStrategies, type CommitStrategy, commitDue } from "./commit-strategy.ts";
 import { ConsumerProtocolMembership } from "./consumer-membership.ts";
 import { CohortError } from "./errors.ts";
-import { type ClientOptions, HttpTransport } from "./http.ts";
-import type { Membership, MembershipHost } from "./membership.ts";
+import { backoffDelay, type ClientOptions, HttpTransport } from "./http.ts";
+import { delay, type Membership, type MembershipHost } from "./membership.ts";
 import { keyOf, minus, sortPartitions, type TopicPartition } from "./partitions.ts";
 import { ProcessingLock } from "./processing-lock.ts";
+import type { CommitRequest, CommittedOffset } from "./types.ts";
 
 export interface SourceRecord<V = unknown> {
   offset: number;
@@ -88,6 +89,9 @@ interface PartitionState extends TopicPartition {
   reportedLogEnd: number | null;
 }
 
+/** Commits under a stale epoch are retried after a heartbeat this many times in all. */
+const STALE_EPOCH_COMMIT_ATTEMPTS = 3;
+
 const REJECTED = new Set([
   "UNKNOWN_MEMBER_ID",
   "FENCED_MEMBER_EPOCH",
@@ -111,6 +115,8 @@ export class CohortConsumer<V = unknown> {
   #periodic: ReturnType<typeof setInterval> | undefined;
   #wake: (() => void) | undefined;
   #inBatch = false;
+  /** Counts lost memberships: a reconciliation that outlived its membership must not take partitions. */
+  #losses = 0;
 
   constructor(options: ConsumerOptions<V>) {
     this.#options = options;
@@ -301,8 +307,6 @@ export class CohortConsumer<V = unknown> {
         (!scope || scope.has(keyOf(s))) && (s.position > s.committed || s.logEndOffset !== s.reportedLogEnd),
     );
     if (states.length === 0) return;
-    const fence = this.#membership.commitFence();
-    if (!fence) return; // Not a member right now: nothing may be committed.
     const offsets = states.map((s) => ({
       topic: s.topic,
       partition: s.partition,
@@ -310,7 +314,8 @@ export class CohortConsumer<V = unknown> {
       ...(s.logEndOffset === null ? {} : { logEndOffset: s.logEndOffset }),
     }));
     try {
-      await this.admin.commitOffsets(this.#options.groupId, { ...fence, offsets });
+      const committed = await this.#commitFenced(offsets);
+      if (!committed) return; // Not a member right now: nothing may be committed.
     } catch (error) {
       if (error instanceof CohortError && REJECTED.has(error.code)) {
         // Fenced: the commit is refused and another member may own these partitions. Rejoin.
@@ -328,6 +333,30 @@ export class CohortConsumer<V = unknown> {
     if (!scope) this.#processedSinceCommit = 0;
   }
 
+  /**
+   * One commit under the membership's fence; false when there is no fence. STALE_MEMBER_EPOCH means
+   * the coordinator moved this member to an epoch its heartbeat has not brought yet: as Kafka does,
+   * heartbeat now to learn it and commit again under it (a few times at most; then the error stands).
+   */
+  async #commitFenced(offsets: CommitRequest["offsets"]): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const fence = this.#membership.commitFence();
+      if (!fence) return false;
+      try {
+        await this.admin.commitOffsets(this.#options.groupId, { ...fence, offsets });
+        return true;
+      } catch (error) {
+        // A consumer-protocol code; a classic heartbeat could rejoin, which waits for the lock held here.
+        const stale =
+          error instanceof CohortError &&
+          error.code === "STALE_MEMBER_EPOCH" &&
+          this.#membership.protocol === "consumer";
+        if (!stale || attempt >= STALE_EPOCH_COMMIT_ATTEMPTS || this.#stopped) throw error;
+        await this.#membership.heartbeatNow();
+      }
+    }
+  }
+
   /** Revokes (commit, listener) what is no longer assigned, then takes on what is new. */
   #reconcile(target: TopicPartition[]): Promise<void> {
     return this.#lock.run(async () => {
@@ -336,11 +365,16 @@ export class CohortConsumer<V = unknown> {
       const added = minus(target, this.assignment());
       if (revoked.length > 0) {
         await this.#commitPending({ only: revoked });
-        await this.#options.listener?.onPartitionsRevoked?.(revoked);
+        // A refused commit may have reported them lost already: those are not revoked too.
+        const held = revoked.filter((tp) => this.#owned.has(keyOf(tp)));
+        if (held.length > 0) await this.#options.listener?.onPartitionsRevoked?.(held);
         for (const tp of revoked) this.#owned.delete(keyOf(tp));
       }
       if (added.length > 0) {
-        for (const state of await this.#startingPositions(added)) this.#owned.set(keyOf(state), state);
+        const losses = this.#losses;
+        const states = await this.#startingPositions(added, losses);
+        if (losses !== this.#losses) return; // Fenced meanwhile: these belong to no membership now.
+        for (const state of states) this.#owned.set(keyOf(state), state);
         await this.#options.listener?.onPartitionsAssigned?.(added);
         this.#wake?.();
       }
@@ -348,9 +382,9 @@ export class CohortConsumer<V = unknown> {
   }
 
   /** New partitions start at the committed offset, or per autoOffsetReset. */
-  async #startingPositions(partitions: TopicPartition[]): Promise<PartitionState[]> {
+  async #startingPositions(partitions: TopicPartition[], losses: number): Promise<PartitionState[]> {
     const topics = [...new Set(partitions.map((tp) => tp.topic))];
-    const { offsets } = await this.admin.fetchOffsets(this.#options.groupId, topics);
+    const { offsets } = await this.#fetchCommitted(topics, losses);
     const committed = new Map(offsets.map((o) => [keyOf(o), o]));
     return Promise.all(
       partitions.map(async (tp) => {
@@ -365,8 +399,27 @@ export class CohortConsumer<V = unknown> {
     );
   }
 
+  /**
+   * The committed offsets of newly assigned partitions. A retriable failure (503, no response) is
+   * retried with backoff, as Kafka refreshes committed offsets until it can: it must not stop the
+   * consumer, and the partitions are not processed before their position is known. Once the
+   * membership is lost the answer is moot: retrying stops.
+   */
+  async #fetchCommitted(topics: string[], losses: number): Promise<{ offsets: CommittedOffset[] }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.admin.fetchOffsets(this.#options.groupId, topics);
+      } catch (error) {
+        if (!(error instanceof CohortError) || !error.retriable || this.#stopped) throw error;
+        if (losses !== this.#losses) return { offsets: [] };
+        await delay(backoffDelay(this.admin.http.retry, Math.min(attempt, 6)));
+      }
+    }
+  }
+
   /** Membership lost: drop everything without committing (the commits would be refused). */
   async #lose(_reason: CohortError): Promise<void> {
+    this.#losses++;
     const partitions = this.assignment();
     this.#owned.clear();
     this.#processedSinceCommit = 0;

@@ -10,15 +10,24 @@ const RETRIABLE_CODES: ReadonlySet<string> = new Set([
   "COORDINATOR_LOAD_IN_PROGRESS",
 ]);
 
-/** No response (0), cohort's 503, and a gateway's 502/504 in front of it: worth repeating. */
-const RETRIABLE_STATUS: ReadonlySet<number> = new Set([0, 502, 503, 504]);
+/** cohort's 503, and a gateway's 502/504 in front of it: worth repeating. */
+const RETRIABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
 
-/** Codes after which a group member must rejoin: its membership or generation/epoch is gone. */
+/**
+ * No response at all is retriable (Kafka's NetworkException, kafkajs's KafkaJSConnectionError), but
+ * only as NETWORK_ERROR: status 0 on its own says nothing (the SDK's own errors carry it too).
+ */
+export const NETWORK_ERROR = "NETWORK_ERROR";
+
+/**
+ * Codes after which a group member must rejoin: its membership or generation/epoch is gone.
+ * STALE_MEMBER_EPOCH is not one: the member is alive with a newer epoch it has not heard yet, so, as
+ * Kafka does, it heartbeats to learn it and commits again.
+ */
 const REJOIN_CODES: ReadonlySet<string> = new Set([
   "UNKNOWN_MEMBER_ID",
   "FENCED_MEMBER_EPOCH",
   "ILLEGAL_GENERATION",
-  "STALE_MEMBER_EPOCH",
   "REBALANCE_IN_PROGRESS",
 ]);
 
@@ -54,7 +63,8 @@ export class CohortError extends Error {
     this.code = init.code;
     this.kafkaCode = init.kafkaCode;
     this.status = init.status;
-    this.retriable = RETRIABLE_STATUS.has(init.status) || RETRIABLE_CODES.has(init.code);
+    this.retriable =
+      init.code === NETWORK_ERROR || RETRIABLE_STATUS.has(init.status) || RETRIABLE_CODES.has(init.code);
     this.issues = init.issues;
     this.memberId = init.memberId;
   }
@@ -91,7 +101,7 @@ export class CohortError extends Error {
     const reason = cause instanceof Error && cause.cause instanceof Error ? `: ${cause.cause.message}` : "";
     const detail = cause instanceof Error ? `${cause.message}${reason}` : String(cause);
     return new CohortError({
-      code: "NETWORK_ERROR",
+      code: NETWORK_ERROR,
       kafkaCode: null,
       status: 0,
       message: `cannot reach the coordinator: ${detail}`,

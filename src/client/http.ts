@@ -69,6 +69,10 @@ export class HttpTransport {
 
   constructor(options: ClientOptions) {
     this.baseUrl = options.url.replace(/\/+$/, "");
+    // A malformed URL is the caller's mistake, not a network failure to retry: say so at once.
+    const protocol = URL.canParse(this.baseUrl) ? new URL(this.baseUrl).protocol : "";
+    if (protocol !== "http:" && protocol !== "https:")
+      throw new TypeError(`'${options.url}' is not an http(s) URL`);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     // Bound so that a global fetch is not called with the transport as `this` (Workers refuse that).
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
@@ -88,15 +92,21 @@ export class HttpTransport {
 
   /** Sends a request, retrying what is retriable; resolves with the parsed 2xx body or throws CohortError. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    // Only sending and reading can fail as the network does; a body that cannot be serialized is
+    // the caller's bug and throws as it is, never retried as a NETWORK_ERROR.
+    const url = this.url(path, options.query);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     for (let attempt = 0; ; attempt++) {
       let failure: CohortError;
       let wait: number | undefined;
+      // A token provider's failure is not the network's either: it propagates unchanged.
+      const init = await this.#init(method, body, options.signal);
       try {
-        const response = await this.#send(method, path, options);
+        const response = await this.#fetch(url, init);
         const text = await response.text();
-        const body = parseJson(text);
-        if (response.ok) return body as T;
-        failure = CohortError.fromResponse(response.status, body, text);
+        const parsed = parseJson(text);
+        if (response.ok) return parsed as T;
+        failure = CohortError.fromResponse(response.status, parsed, text);
         wait = retryAfterMs(response.headers.get("retry-after"));
       } catch (cause) {
         if (options.signal?.aborted) throw cause;
@@ -118,15 +128,14 @@ export class HttpTransport {
     return this.#fetch(input, init);
   }
 
-  async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
+  async #init(
+    method: string,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<RequestInit> {
     const headers: Record<string, string> = { accept: "application/json", ...(await this.headers()) };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    return this.#fetch(this.url(path, options.query), {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
+    if (body !== undefined) headers["content-type"] = "application/json";
+    return { method, headers, body, signal };
   }
 }
 

@@ -3,6 +3,7 @@
  * and the mapping of everything unexpected to API.md §1 errors (never a 5xx other than 503).
  */
 
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { type Config, readConfig } from "../core/config.ts";
@@ -49,7 +50,30 @@ const v1Routes = v1
   .route("/", consumerRoutes)
   .route("/", classicRoutes);
 
+/** The one route that upgrades to a WebSocket (API.md §5). */
+const WATCH_PATH = /^\/v1\/groups\/[^/]+\/members\/[^/]+\/watch$/;
+
+/**
+ * Refuses `Upgrade: websocket` anywhere but the watch route, before routing. The runtime treats such
+ * a request as a WebSocket handshake, a GET, whatever its method: a POST commit would answer with the
+ * offset list and commit nothing, a DELETE with the describe. Better a 400 than another request's answer.
+ */
+export const refuseStrayUpgrade: MiddlewareHandler = async (c, next) => {
+  const upgrade = c.req.header("upgrade");
+  if (upgrade === undefined) return next();
+  const websocket = upgrade.split(",").some((token) => token.trim().toLowerCase() === "websocket");
+  if (!websocket || (c.req.method === "GET" && WATCH_PATH.test(new URL(c.req.url).pathname))) return next();
+  return errorResponse(
+    c,
+    errorOf(
+      "INVALID_REQUEST",
+      "Upgrade: websocket is accepted only by GET /v1/groups/{groupId}/members/{memberId}/watch",
+    ),
+  );
+};
+
 export const app = newApp();
+app.use("*", refuseStrayUpgrade);
 app.get("/health", (c) => c.json({ status: "ok" }));
 const routes = app.route("/v1", v1Routes);
 

@@ -198,6 +198,43 @@ describe("offsets", () => {
   });
 });
 
+describe("client-supplied strings", () => {
+  // A consumer-protocol member names itself; its id and client id are free text (≤ 1024 characters).
+  const memberId = "\u001b]0;pwned\u0007m1\r\nFAKE  ROW\u202eexe.txt";
+  const clientId = "\u001b[2J\u001b[31mred\u009b0m";
+  const group = `hostile-${run}`;
+
+  beforeAll(async () => {
+    await admin.http.request("POST", `/v1/groups/${group}/heartbeat`, {
+      body: {
+        memberId,
+        memberEpoch: 0,
+        clientId,
+        rebalanceTimeoutMs: 30_000,
+        subscribedTopics: [{ name: "orders", partitions: 2 }],
+        ownedPartitions: [],
+      },
+    });
+  });
+
+  it("reach the terminal escaped in tables and as the same values in JSON", async () => {
+    const visible = (text: string) =>
+      [...text].every((ch) => ch === "\n" || (ch >= " " && !/[\u007f-\u009f\u202a-\u202e]/u.test(ch)));
+    for (const view of ["--members", "--offsets"]) {
+      const { code, stdout } = await cohort("groups", "describe", group, view);
+      expect(code).toBe(0);
+      expect(visible(stdout)).toBe(true);
+      expect(stdout.split("\n")).toHaveLength(view === "--members" ? 2 : 3); // no forged rows
+      expect(stdout).toContain("\\x1b]0;pwned\\x07m1\\r\\nFAKE  ROW\\u{202e}exe.txt");
+    }
+    const members = await cohort("groups", "describe", group, "--members");
+    expect(members.stdout).toContain("\\x1b[2J\\x1b[31mred\\x9b0m");
+    const json = await cohort("groups", "describe", group, "--members", "--json");
+    expect(visible(json.stdout)).toBe(true);
+    expect(JSON.parse(json.stdout).members[0]).toMatchObject({ memberId, clientId });
+  });
+});
+
 describe("usage and failures", () => {
   it("exits 2 with a message for usage errors, before calling the coordinator", async () => {
     const cases = [
@@ -207,6 +244,7 @@ describe("usage and failures", () => {
       ["offsets", "reset", billing, "--topic", "orders", "--to-latest", "--dry-run", "--execute"],
       ["offsets", "delete", billing, "--topic", "orders", "--partitions", "a,b"],
       ["groups", "list", "--bogus"],
+      ["groups", "list", "--url", "localhost:8787"],
     ];
     for (const args of cases) {
       const result = await cohort(...args);

@@ -141,6 +141,51 @@ describe("HttpTransport", () => {
   });
 });
 
+describe("what counts as retriable", () => {
+  it("no response is a retriable NETWORK_ERROR once retries are spent; status 0 alone is not", async () => {
+    const { http, requests } = transport([new TypeError("fetch failed"), new TypeError("fetch failed")], 1);
+    const error = await http.request("POST", "/v1/groups/g/offsets", { body: {} }).catch((e) => e);
+    expect(error).toMatchObject({ code: "NETWORK_ERROR", status: 0, retriable: true });
+    expect(requests).toHaveLength(2);
+    const local = new CohortError({ code: "NOT_JOINED", kafkaCode: null, status: 0, message: "join failed" });
+    expect(local.retriable).toBe(false);
+  });
+
+  it("a body that cannot be serialized is the caller's error: thrown as is, never sent or retried", async () => {
+    const { http, requests, sleeps } = transport([json(200, {})]);
+    const error = await http.request("POST", "/x", { body: { n: 1n } }).catch((e) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).not.toBeInstanceOf(CohortError);
+    expect(requests).toHaveLength(0);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("a failing token provider is not a network error to retry", async () => {
+    const script = scriptedFetch([json(200, {})]);
+    let asked = 0;
+    const http = new HttpTransport({
+      url: "http://cohort.test",
+      fetch: script.fetch,
+      token: () => {
+        asked++;
+        throw new Error("vault sealed");
+      },
+      sleep: async () => {},
+    });
+    const error = await http.request("GET", "/v1/groups").catch((e) => e);
+    expect(error).not.toBeInstanceOf(CohortError);
+    expect(error).toMatchObject({ message: "vault sealed" });
+    expect(asked).toBe(1);
+    expect(script.requests).toHaveLength(0);
+  });
+
+  it("a malformed base URL is refused when the client is made, not retried as NETWORK_ERROR", () => {
+    expect(() => new HttpTransport({ url: "localhost:8787/" })).toThrow(/not an http\(s\) URL/);
+    expect(() => new HttpTransport({ url: "http//cohort.test" })).toThrow(/not an http\(s\) URL/);
+    expect(new HttpTransport({ url: "https://cohort.test/" }).baseUrl).toBe("https://cohort.test");
+  });
+});
+
 describe("backoff", () => {
   it("doubles the ceiling per attempt up to the maximum", () => {
     const policy = { retries: 10, initialDelayMs: 100, maxDelayMs: 1000 };
