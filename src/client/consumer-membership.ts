@@ -107,13 +107,14 @@ export class ConsumerProtocolMembership implements Membership {
   }
 
   async leave(): Promise<void> {
-    const epoch = this.#options.groupInstanceId ? STATIC_LEAVE_EPOCH : LEAVE_EPOCH;
+    const instance = this.#options.groupInstanceId;
+    const body = instance
+      ? { memberId: this.memberId, memberEpoch: STATIC_LEAVE_EPOCH, groupInstanceId: instance }
+      : { memberId: this.memberId, memberEpoch: LEAVE_EPOCH };
     await this.#queue;
     this.#halt();
     if (this.epoch <= 0) return;
-    await this.#http
-      .request("POST", this.#path("heartbeat"), { body: { memberId: this.memberId, memberEpoch: epoch } })
-      .catch(() => {}); // Leaving is best effort: the session timeout removes the member anyway.
+    await this.#http.request("POST", this.#path("heartbeat"), { body }).catch(() => {}); // Leaving is best effort: the session timeout removes the member anyway.
     this.epoch = 0;
   }
 

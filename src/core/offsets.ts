@@ -218,7 +218,8 @@ export function planReset(
         unknown.push(partition);
         continue;
       }
-      next = row.offset + (req.shiftBy ?? 0);
+      // Clamped to the largest offset API.md allows (a double past 2^53 - 1 is no longer exact).
+      next = Math.min(Number.MAX_SAFE_INTEGER, row.offset + (req.shiftBy ?? 0));
     }
     next = Math.max(0, end === null ? next : Math.min(next, end));
     changes.push({ topic: req.topic, partition, previousOffset: row?.offset ?? -1, newOffset: next });

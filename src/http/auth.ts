@@ -100,7 +100,8 @@ async function grantOf(header: string | null, secret: string): Promise<Grant | s
   try {
     claims = await verify(match[1]!, secret, { alg: "HS256" });
   } catch (err) {
-    return `invalid token: ${err instanceof Error ? err.message : "verification failed"}`;
+    // The library's messages quote the token itself: say why in words of our own, never echo it.
+    return `invalid token: ${refusalOf(err)}`;
   }
   if (typeof claims.exp !== "number") return "invalid token: the exp claim is required";
   const groups = Array.isArray(claims.groups)
@@ -155,3 +156,23 @@ export const authorize =
     }
     return next();
   };
+
+/** Why hono's verify refused a token, by the error's class name (its message contains the token). */
+function refusalOf(err: unknown): string {
+  switch (err instanceof Error ? err.name : "") {
+    case "JwtTokenExpired":
+      return "the token has expired";
+    case "JwtTokenNotBefore":
+      return "the token is not valid yet (nbf)";
+    case "JwtTokenIssuedAt":
+      return "the token's iat is in the future";
+    case "JwtTokenSignatureMismatched":
+      return "the signature does not match";
+    case "JwtAlgorithmNotImplemented":
+    case "JwtAlgorithmMismatch":
+    case "JwtAlgorithmNotAllowed":
+      return "only HS256 tokens are accepted";
+    default:
+      return "the token is malformed or its signature does not verify";
+  }
+}

@@ -30,6 +30,22 @@ describe("authentication", () => {
     );
   });
 
+  it("never echoes the token in a refusal (expired, not yet valid, forged)", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const { sign } = await import("hono/jwt");
+    const tokens = [
+      await token({ exp: now - 60 }),
+      await token({ exp: now + 600, nbf: now + 300 }),
+      await sign({ exp: now + 600, groups: ["*"], scope: "admin" }, "another-secret-entirely", "HS256"),
+    ];
+    for (const t of tokens) {
+      const res = await call("GET", `/v1/groups/${freshGroup()}/offsets`, undefined, { token: t });
+      expectError(res, 401, "UNAUTHENTICATED", null);
+      const text = JSON.stringify(res.body);
+      for (const part of t.split(".")) expect(text).not.toContain(part);
+    }
+  });
+
   it("rejects an expired token and one without exp", async () => {
     const expired = await token({ exp: Math.floor(Date.now() / 1000) - 60 });
     expectError(

@@ -170,15 +170,29 @@ function join(
   return { ok: true, value: member, isNew: !existing && !holder?.left };
 }
 
-function beat(group: ConsumerGroup, req: HeartbeatRequest, now: number): Admitted {
+/**
+ * The member a heartbeat or leave speaks for. With a `groupInstanceId` the instance decides, as Kafka's
+ * `throwIfStaticMemberIsUnknown`/`throwIfInstanceIdIsFenced`: an instance nobody holds is an unknown
+ * member; one held under another member id fences the sender (a zombie of a replaced static member).
+ */
+function speaker(group: ConsumerGroup, req: HeartbeatRequest): Result<ConsumerMember> {
+  const instanceId = req.groupInstanceId;
+  if (instanceId) {
+    const holder = group.byInstance(instanceId);
+    if (!holder) return fail("UNKNOWN_MEMBER_ID", `no member holds static instance ${instanceId}`);
+    if (holder.memberId !== req.memberId)
+      return fail("FENCED_INSTANCE_ID", `static instance ${instanceId} is held by another member id`);
+    return ok(holder);
+  }
   const member = group.members.get(req.memberId ?? "");
   if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${req.memberId || "(none)"} is not in the group`);
-  if (req.groupInstanceId && member.groupInstanceId !== req.groupInstanceId) {
-    return fail(
-      "FENCED_INSTANCE_ID",
-      `member ${member.memberId} does not hold instance ${req.groupInstanceId}`,
-    );
-  }
+  return ok(member);
+}
+
+function beat(group: ConsumerGroup, req: HeartbeatRequest, now: number): Admitted {
+  const found = speaker(group, req);
+  if (!found.ok) return found;
+  const member = found.value;
   const reported = req.ownedPartitions ? fromList(req.ownedPartitions) : undefined;
   const epoch = req.memberEpoch;
   if (member.left || epoch > member.memberEpoch) {
@@ -191,7 +205,7 @@ function beat(group: ConsumerGroup, req: HeartbeatRequest, now: number): Admitte
     // A lost response: the member still acts on an epoch it confirmed (or was pushed since) and holds
     // nothing outside its current assignment, so it is safe to bring it up to date.
     const lostResponse =
-      epoch >= member.previousMemberEpoch && reported !== undefined && isSubset(reported, member.assigned);
+      epoch === member.previousMemberEpoch && reported !== undefined && isSubset(reported, member.assigned);
     if (!lostResponse) {
       return fail(
         "FENCED_MEMBER_EPOCH",
@@ -208,8 +222,12 @@ function leave(
   req: HeartbeatRequest,
   now: number,
 ): Result<{ memberId: string; memberEpoch: number }> {
-  const member = group.members.get(req.memberId ?? "");
-  if (!member) return fail("UNKNOWN_MEMBER_ID", `member ${req.memberId || "(none)"} is not in the group`);
+  if (req.memberEpoch === LEFT_STATIC_EPOCH && !req.groupInstanceId) {
+    return fail("INVALID_REQUEST", "memberEpoch -2 (temporary leave) needs the member's groupInstanceId");
+  }
+  const found = speaker(group, req);
+  if (!found.ok) return found;
+  const member = found.value;
   if (req.memberEpoch === LEAVE_EPOCH) {
     group.removeMember(member.memberId, now);
     group.settle(now);

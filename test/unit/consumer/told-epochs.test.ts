@@ -145,6 +145,53 @@ describe("a member is held only to the epochs it was told", () => {
     expect(moved.length).toBeLessThanOrEqual(6);
   });
 
+  it("accepts an older epoch only as a lost response: the member's previous epoch, never one it was not told", () => {
+    const h = new Harness();
+    h.join("a", { t: 6 });
+    h.join("b", { t: 6 });
+    h.join("c", { t: 6 });
+    const told = h.must({
+      memberId: "a",
+      memberEpoch: 1,
+      ownedPartitions: [{ topic: "t", partitions: [0, 1, 2, 3, 4, 5] }],
+    });
+    expect(told.memberEpoch).toBe(1);
+    const moved = h.must({ memberId: "a", memberEpoch: 1, ownedPartitions: told.assignment.partitions });
+    expect(moved.memberEpoch).toBe(3);
+    // a was told epochs 1 and 3, never 2.
+    const never = h.heartbeat({
+      memberId: "a",
+      memberEpoch: 2,
+      ownedPartitions: moved.assignment.partitions,
+    });
+    expect(!never.ok && never.error.code).toBe("FENCED_MEMBER_EPOCH");
+    const lost = h.heartbeat({ memberId: "a", memberEpoch: 1, ownedPartitions: moved.assignment.partitions });
+    expect(lost.ok && lost.value.memberEpoch).toBe(3);
+  });
+
+  it("fences a static instance id sent by another member (FENCED_INSTANCE_ID, Kafka's throwIfInstanceIdIsFenced)", () => {
+    const h = new Harness();
+    h.join("s1", { t: 2 }, { groupInstanceId: "i1" });
+    const other = h.heartbeat({ memberId: "x", memberEpoch: 1, groupInstanceId: "i1", ownedPartitions: [] });
+    expect(!other.ok && other.error.code).toBe("FENCED_INSTANCE_ID");
+    const otherLeaves = h.heartbeat({ memberId: "x", memberEpoch: -2, groupInstanceId: "i1" });
+    expect(!otherLeaves.ok && otherLeaves.error.code).toBe("FENCED_INSTANCE_ID");
+    // s1 away (-2), its instance taken over by s2: s1's next heartbeat is fenced the same way.
+    h.must({ memberId: "s1", memberEpoch: -2, groupInstanceId: "i1" });
+    h.join("s2", { t: 2 }, { groupInstanceId: "i1" });
+    const zombie = h.heartbeat({
+      memberId: "s1",
+      memberEpoch: 1,
+      groupInstanceId: "i1",
+      ownedPartitions: [],
+    });
+    expect(!zombie.ok && zombie.error.code).toBe("FENCED_INSTANCE_ID");
+    const unknownLeave = h.heartbeat({ memberId: "y", memberEpoch: -2, groupInstanceId: "nobody" });
+    expect(!unknownLeave.ok && unknownLeave.error.code).toBe("UNKNOWN_MEMBER_ID");
+    const noInstance = h.heartbeat({ memberId: "s2", memberEpoch: -2 });
+    expect(!noInstance.ok && noInstance.error.code).toBe("INVALID_REQUEST");
+  });
+
   it("refuses a join that reports owned partitions (INVALID_REQUEST, as Kafka)", () => {
     const h = new Harness();
     const r = h.heartbeat({

@@ -147,6 +147,15 @@ describe("planReset", () => {
     expect(to.ok && to.value.changes.map((c) => c.newOffset)).toEqual([70, 20, 70]);
   });
 
+  it("never shifts past the largest offset (2^53 - 1), whatever the shift", () => {
+    const far = [row("t", 0, 10, NOW), row("t", 1, Number.MAX_SAFE_INTEGER - 1, NOW)];
+    const up = planReset(null, far, { topic: "t", to: "shift", shiftBy: Number.MAX_SAFE_INTEGER }, NOW);
+    expect(up.ok && up.value.changes.map((c) => c.newOffset)).toEqual([
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER,
+    ]);
+  });
+
   it("resets partitions with no commit, reporting previousOffset -1, and keeps the reported log end", () => {
     const plan = planReset(null, rows, { topic: "t", to: "earliest", partitions: [1, 7] }, NOW);
     expect(plan.ok && plan.value.changes).toEqual([
