@@ -56,8 +56,7 @@ export async function heartbeatFigures(bench: Bench): Promise<void> {
         () => undefined,
       ),
   );
-  await Promise.all(members.map((m) => m.connect(bench.coordinator.url)));
-  await Promise.all(members.map((m) => m.join()));
+  await Promise.all(members.map((m) => m.join(bench.coordinator.url)));
   // Let reconciliation finish (pushes are acknowledged at once) until the group is Stable and every
   // member has seen its last push (a push may still be in flight when describe says Stable).
   let state = "";

@@ -47,20 +47,19 @@ async function rebalanceOnce(
       watch.check,
     );
   for (let i = 0; i < size; i++) members.push(make(i));
-  if (push) await Promise.all(members.map((m) => m.connect(bench.coordinator.url)));
+  const url = push ? bench.coordinator.url : undefined;
   const rows0 = (await statsOf(bench, groupId)).rowsWritten;
   const t0 = performance.now();
   const first = watch.wait();
-  await Promise.all(members.map((m) => m.join()));
+  await Promise.all(members.map((m) => m.join(url)));
   const t1 = await first;
   const rows1 = (await statsOf(bench, groupId)).rowsWritten;
 
   const extra = make(size);
-  if (push) await extra.connect(bench.coordinator.url);
   members.push(extra);
   const t2 = performance.now();
   const again = watch.wait();
-  await extra.join();
+  await extra.join(url);
   const t3 = await again;
   const rows2 = (await statsOf(bench, groupId)).rowsWritten;
   await Promise.all(members.map((m) => m.stop(true)));

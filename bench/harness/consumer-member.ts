@@ -79,9 +79,17 @@ export class ConsumerMember {
     this.socket = ws;
   }
 
-  /** Epoch 0 with the subscription; then heartbeats every interval until stop(). */
-  async join(): Promise<void> {
+  /**
+   * Epoch 0 with the subscription (over HTTP: a watch is for members only); with `watchUrl`, then the
+   * watch socket and one heartbeat over it, so nothing pushed before the socket opened is missed; then
+   * heartbeats every interval until stop().
+   */
+  async join(watchUrl?: string): Promise<void> {
     await this.heartbeat(true);
+    if (watchUrl) {
+      await this.connect(watchUrl);
+      await this.heartbeat();
+    }
     this.schedule();
   }
 
