@@ -48,22 +48,31 @@ async function bundle(entry: string): Promise<string> {
   return out.outputFiles[0]!.text;
 }
 
-/** The workerd processes that are children of this Node process (Miniflare spawns workerd directly). */
-function workerdChildren(): Set<number> {
-  const pids = new Set<number>();
+/** Every running workerd process, from /proc: its pid, parent and process group. */
+export function workerdProcesses(): { pid: number; ppid: number; pgid: number }[] {
+  const out: { pid: number; ppid: number; pgid: number }[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      if (ppid === process.pid && comm.startsWith("workerd")) pids.add(Number(name));
+      if (!stat.slice(stat.indexOf("(") + 1, close).startsWith("workerd")) continue;
+      const [, ppid, pgid] = stat.slice(close + 2).split(" ");
+      out.push({ pid: Number(name), ppid: Number(ppid), pgid: Number(pgid) });
     } catch {
       // The process ended while we looked.
     }
   }
-  return pids;
+  return out;
+}
+
+/** The workerd processes that are children of this Node process (Miniflare spawns workerd directly). */
+function workerdChildren(): Set<number> {
+  return new Set(
+    workerdProcesses()
+      .filter((p) => p.ppid === process.pid)
+      .map((p) => p.pid),
+  );
 }
 
 export function rssOf(pid: number): number {

@@ -5,10 +5,10 @@
  * flush), and `start()` again on the same directory and port is a restart on the same durable state.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { rssOf } from "../harness/workerd";
+import { rssOf, workerdProcesses } from "../harness/workerd";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const NODE = resolve(ROOT, "node_modules/.bin/node");
@@ -95,17 +95,11 @@ export class LocalRuntime {
     const pgid = this.child?.pid;
     if (pgid === undefined) return [];
     const out: WorkerdProcess[] = [];
-    for (const name of readdirSync("/proc")) {
-      if (!/^\d+$/.test(name)) continue;
+    for (const { pid } of workerdProcesses().filter((p) => p.pgid === pgid)) {
       try {
-        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-        const close = stat.lastIndexOf(")");
-        const comm = stat.slice(stat.indexOf("(") + 1, close);
-        const group = Number(stat.slice(close + 2).split(" ")[2]);
-        if (group !== pgid || !comm.startsWith("workerd")) continue;
-        const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
         const role = cmdline.includes(`entry=127.0.0.1:${this.port}`) ? "entry" : "worker";
-        out.push({ pid: Number(name), role, rss: rssOf(Number(name)) });
+        out.push({ pid, role, rss: rssOf(pid) });
       } catch {
         // The process ended while we looked.
       }

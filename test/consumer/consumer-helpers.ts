@@ -97,11 +97,27 @@ export async function watch(groupId: string, memberId: string): Promise<Watch> {
   const ws = res.webSocket;
   if (!ws) throw new Error(`no WebSocket: ${res.status} ${await res.text()}`);
   ws.accept();
+  const inbox = messageQueue(ws);
+  return { ...inbox, close: () => ws.close(1000, "done") };
+}
+
+/**
+ * An accepted socket's messages, parsed, in order: `next()` waits (polling every 50 ms) until one it
+ * has not returned arrives, or fails after `ms`.
+ */
+export function messageQueue(ws: WebSocket): {
+  messages: any[];
+  next(ms?: number): Promise<any>;
+  send(message: unknown): void;
+} {
   const messages: any[] = [];
   let taken = 0;
   const waiters: (() => void)[] = [];
   ws.addEventListener("message", (e) => {
     messages.push(JSON.parse(e.data as string));
+    for (const w of waiters.splice(0)) w();
+  });
+  ws.addEventListener("close", () => {
     for (const w of waiters.splice(0)) w();
   });
   return {
@@ -118,7 +134,6 @@ export async function watch(groupId: string, memberId: string): Promise<Watch> {
       return messages[taken++];
     },
     send: (message) => ws.send(JSON.stringify(message)),
-    close: () => ws.close(1000, "done"),
   };
 }
 

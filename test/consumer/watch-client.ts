@@ -5,6 +5,7 @@
 
 import { exports } from "cloudflare:workers";
 import { token } from "../integration/helpers";
+import { messageQueue } from "./consumer-helpers";
 
 export interface WatchClient {
   messages: any[];
@@ -78,38 +79,16 @@ export async function mustWatch(
 
 function client(ws: WebSocket): WatchClient {
   ws.accept();
-  const messages: any[] = [];
-  let taken = 0;
+  const inbox = messageQueue(ws);
   let code: number | null = null;
-  const waiters: (() => void)[] = [];
-  const wake = () => {
-    for (const w of waiters.splice(0)) w();
-  };
-  ws.addEventListener("message", (e) => {
-    messages.push(JSON.parse(e.data as string));
-    wake();
-  });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.addEventListener("close", (e) => {
       code = e.code;
       resolve({ code: e.code, reason: e.reason });
-      wake();
     });
   });
   return {
-    messages,
-    async next(ms = 3000) {
-      const deadline = Date.now() + ms;
-      while (taken >= messages.length) {
-        if (Date.now() > deadline) throw new Error("no message arrived");
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 50);
-        });
-      }
-      return messages[taken++];
-    },
-    send: (message) => ws.send(JSON.stringify(message)),
+    ...inbox,
     sendRaw: (message) => ws.send(message),
     closed,
     closeCode: () => code,
