@@ -1,6 +1,5 @@
 /**
- * The quota step shared by `range` (per topic) and the homogeneous balanced-sticky path (over all
- * partitions): the partitions `[start, end)` are split among `members` so that each gets
+ * The quota step of the homogeneous balanced-sticky paths (over all partitions): the partitions `[start, end)` are split among `members` so that each gets
  * `floor(P/N)` and the first `P mod N` unfilled ones one more. Members first keep their lowest
  * owned partitions up to their quota; an owner of more than the quota keeps one extra while extras
  * remain, which keeps the most any balanced split can keep. The rest goes out in ascending runs.

@@ -4,27 +4,31 @@
  * order the group lists them in.
  */
 import { buildGroupModel, toAssignment } from "./group-model.ts";
-import { QuotaFill } from "./quota-fill.ts";
 import type { Assignment, Assignor, GroupSpec } from "./types.ts";
 
 /**
- * `range`: per topic, the subscribers in Kafka member order get contiguous runs of partitions;
- * the first `P mod N` get one more.
- *
- * Sticky when members report `owned` (the KIP-848 server-side behaviour): each member first keeps
- * its lowest owned partitions up to its quota (one extra if extras are left), and only the rest
- * is handed out in ascending runs. Without ownership this is exactly the classic range assignment;
- * a classic-protocol leader wanting eager semantics simply passes no `owned`.
+ * `range`, Kafka's server-side range since KAFKA-16944: per topic, the subscribers in Kafka member
+ * order get contiguous runs of partitions, the first `P mod N` one more. Recomputed from the members
+ * alone: `owned` is ignored, so the result never depends on the order things happened in and members
+ * with the same subscriptions get the same partition numbers of co-partitioned topics.
  */
 export function assignRange(group: GroupSpec): Assignment {
   const model = buildGroupModel(group, "kafka");
-  const { topicStart, claimedBy } = model;
+  const { topicStart } = model;
   const { subscriberStart, subscribers } = model.topicSubscribers();
   const owner = new Int32Array(model.partitionTotal).fill(-1);
-  const quotas = new QuotaFill(model.members.length);
   for (let t = 0; t < model.topicNames.length; t++) {
-    const subs = subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!);
-    quotas.fill(owner, claimedBy, topicStart[t]!, topicStart[t + 1]!, subs);
+    const first = subscriberStart[t]!;
+    const n = subscriberStart[t + 1]! - first;
+    if (n === 0) continue;
+    const partitions = topicStart[t + 1]! - topicStart[t]!;
+    const quota = Math.floor(partitions / n);
+    const extras = partitions % n;
+    let g = topicStart[t]!;
+    for (let i = 0; i < n; i++) {
+      const m = subscribers[first + i]!;
+      for (let k = quota + (i < extras ? 1 : 0); k > 0; k--) owner[g++] = m;
+    }
   }
   return toAssignment(model, owner);
 }

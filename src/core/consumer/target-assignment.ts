@@ -13,7 +13,7 @@ export interface TargetInput {
   groupInstanceId: string | null;
   subscribedTopics: readonly string[];
   serverAssignor: string | null;
-  /** The member's previous target: assignors use it to keep partitions where they are. */
+  /** The member's previous target: the sticky assignors keep partitions where they are; `range` ignores it. */
   target: PartitionMap;
 }
 
