@@ -54,6 +54,9 @@ const utf8Over = (text: string, max: number): boolean =>
 
 /** Who may commit to `group` (null: it does not exist yet). */
 export function checkCommitter(group: Group | null, auth: CommitAuth, now: number): CohortError | null {
+  // A classic group applies Kafka's whole order itself: its Empty state, not its member count, admits
+  // a commit without a generation, and an instance id is checked even without a member id.
+  if (group?.type === "classic") return group.checkMemberCommit(auth, now);
   if (isSimpleCommit(auth)) {
     if (group && group.memberCount > 0) {
       return {

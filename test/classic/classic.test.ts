@@ -168,6 +168,41 @@ describe("classic protocol over HTTP", () => {
     expect(fetched.body.offset).toBe(9);
   });
 
+  it("checks a commit's member before its generation and the state (testGenericGroupOffsetCommitWithFencedInstanceId, testGenericGroupOffsetCommitWithUnknownInstanceId)", async () => {
+    const g = freshGroup("classic");
+    const joined = await Promise.all([join(g, { groupInstanceId: "a" }), joinNew(g)]);
+    for (const r of joined) expect(r.status).toBe(200);
+    const [staticId, dynamicId] = joined.map((r) => r.body.memberId as string);
+    expect((await call("GET", `/v1/groups/${g}`)).body.state).toBe("CompletingRebalance");
+    const offsets = [{ topic: "orders", partition: 0, offset: 5 }];
+    // A static member naming an instance id the group does not hold: the member is refused first.
+    expectError(
+      await commit(g, offsets, { memberId: staticId, generationId: 1, groupInstanceId: "z" }),
+      409,
+      "UNKNOWN_MEMBER_ID",
+      25,
+    );
+    expectError(
+      await commit(g, offsets, { memberId: staticId, generationId: 1, groupInstanceId: "a" }),
+      409,
+      "REBALANCE_IN_PROGRESS",
+      27,
+    );
+    await syncAll(g, joined);
+    // A dynamic member naming an instance id is no member of that name.
+    expectError(
+      await commit(g, offsets, { memberId: dynamicId, generationId: 1, groupInstanceId: "b" }),
+      409,
+      "UNKNOWN_MEMBER_ID",
+      25,
+    );
+    expect((await call("GET", `/v1/groups/${g}/offsets/orders/0`)).body.offset).toBe(-1);
+    expect((await commit(g, offsets, { memberId: dynamicId, generationId: 1 })).status).toBe(200);
+    expect(
+      (await commit(g, offsets, { memberId: staticId, generationId: 1, groupInstanceId: "a" })).status,
+    ).toBe(200);
+  });
+
   it("leaves: the leader's departure elects another member", async () => {
     const g = freshGroup("classic");
     const joined = await Promise.all([joinNew(g), joinNew(g), joinNew(g)]);

@@ -226,30 +226,55 @@ export class ClassicGroup extends Group {
     return owners;
   }
 
-  /** API.md §3, classic group: membership, static-member fencing, generation, rebalance state. */
+  /**
+   * API.md §3, classic group, in the order of Kafka's `ClassicGroup.validateOffsetCommit`: a negative
+   * generation on an Empty group is accepted (admin tools, manual assignment); otherwise any identity
+   * given is checked as a member first (instance id, then member id), then the generation, and last the
+   * state — so a caller that is not a member hears UNKNOWN_MEMBER_ID, never a rebalance error.
+   */
   checkMemberCommit(auth: CommitAuth, _now: number): CohortError | null {
+    // Kafka has one field for both; a classic client sends its generation.
+    const generation = auth.generationId ?? auth.memberEpoch ?? -1;
+    if (generation < 0 && this.classicState === "Empty") return null;
     const memberId = auth.memberId ?? "";
-    const member = this.members.get(memberId);
-    if (auth.groupInstanceId) {
-      const holder = this.staticMemberId(auth.groupInstanceId);
-      if (holder && holder !== memberId) {
+    const instanceId = auth.groupInstanceId ?? null;
+    if (generation >= 0 || memberId !== "" || instanceId !== null) {
+      const refused = this.checkCommitMember(memberId, instanceId);
+      if (refused) return refused;
+      if (generation !== this.generationId) {
         return {
-          code: "FENCED_INSTANCE_ID",
-          message: `instance ${auth.groupInstanceId} is now held by another member`,
+          code: "ILLEGAL_GENERATION",
+          message: `generation ${generation} is not the current generation ${this.generationId}`,
         };
       }
-    }
-    if (!member)
-      return { code: "UNKNOWN_MEMBER_ID", message: `member ${memberId || "(none)"} is not in the group` };
-    if (auth.generationId !== this.generationId) {
+    } else if (this.classicState !== "Empty") {
       return {
-        code: "ILLEGAL_GENERATION",
-        message: `generation ${auth.generationId ?? "(none)"} is not the current generation ${this.generationId}`,
+        code: "UNKNOWN_MEMBER_ID",
+        message: "the group has members: commits must carry memberId and generationId",
       };
     }
     if (this.classicState === "CompletingRebalance") {
       return { code: "REBALANCE_IN_PROGRESS", message: "the group is completing a rebalance" };
     }
+    return null;
+  }
+
+  /** The committer's identity: an instance id must be held, and by this member id; then the member must exist. */
+  private checkCommitMember(memberId: string, instanceId: string | null): CohortError | null {
+    if (instanceId !== null) {
+      const holder = this.staticMemberId(instanceId);
+      if (holder === undefined) {
+        return { code: "UNKNOWN_MEMBER_ID", message: `instance ${instanceId} is not a member of the group` };
+      }
+      if (holder !== memberId) {
+        return {
+          code: "FENCED_INSTANCE_ID",
+          message: `instance ${instanceId} is now held by another member`,
+        };
+      }
+    }
+    if (!this.members.has(memberId))
+      return { code: "UNKNOWN_MEMBER_ID", message: `member ${memberId || "(none)"} is not in the group` };
     return null;
   }
 

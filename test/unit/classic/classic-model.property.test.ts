@@ -113,13 +113,14 @@ function runSchedule(cmds: Cmd[], limits: { session: number; rebalance: number }
     if (g.members.size === 0) expect(["Empty", "PreparingRebalance"]).toContain(g.state);
     if (auth) {
       const accepted = checkCommitter(g, auth, d.now) === null;
-      // Kafka's rule: no member id and no generation (or −1, as its clients send) is a simple commit.
-      const simple = !auth.memberId && (auth.generationId ?? -1) < 0;
-      const legit = simple
-        ? g.memberCount === 0
-        : g.members.has(auth.memberId!) &&
+      // Kafka's rule: no generation (or −1, as its clients send) is accepted on an Empty group only;
+      // any other commit must come from a member of the current generation outside CompletingRebalance.
+      const noGeneration = (auth.generationId ?? -1) < 0;
+      const legit =
+        (noGeneration && g.state === "Empty") ||
+        (g.members.has(auth.memberId ?? "") &&
           auth.generationId === g.generationId &&
-          g.state !== "CompletingRebalance";
+          g.state !== "CompletingRebalance");
       if (accepted) expect(legit).toBe(true);
     }
     const parkedMembers = new Set([...open.values()].map((o) => o.memberId));
