@@ -1,6 +1,6 @@
 /**
  * Offset rules (API.md §3), pure: who may commit, what a commit or an admin reset writes, how lag is
- * derived from the reported log end offsets, and when offsets expire (KIP-211). The Durable Object
+ * derived from the reported log end offsets, and when offsets expire (KIP-211, KIP-496). The Durable Object
  * reads rows, calls these, and writes what they return.
  */
 
