@@ -325,7 +325,7 @@ export class GroupObject extends DurableObject<Env> {
         group.onDeadlines(now);
         let plan = planExpiry(group, this.store, now, retention);
         if (plan.expire) {
-          this.store.expireOffsets(plan.expire.committedUpTo);
+          this.store.expireOffsets(plan.expire.committedUpTo, plan.expire.topics);
           plan = planExpiry(group, this.store, now, retention);
         }
         next = minDeadline(group.nextDeadline(), plan.next);
@@ -400,10 +400,12 @@ export class GroupObject extends DurableObject<Env> {
     (written as Group | null)?.markSaved();
     before?.keepChanges();
     const group = this.group;
-    if (group)
-      await this.arm(
-        minDeadline(group.nextDeadline(), expiryHint(group, result.ok, now, config.offsetsRetentionMs)),
-      );
+    if (group) {
+      // A step that wrote rows may have changed subscriptions or commits: KIP-496 plans again then.
+      const changed = written !== null;
+      const hint = expiryHint(group, result.ok, now, config.offsetsRetentionMs, this.store, changed);
+      await this.arm(minDeadline(group.nextDeadline(), hint));
+    }
     await this.syncDirectory(groupId);
     return result;
   }

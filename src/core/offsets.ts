@@ -1,6 +1,6 @@
 /**
  * Offset rules (API.md §3), pure: who may commit, what a commit or an admin reset writes, how lag is
- * derived from the reported log end offsets, and when offsets expire (KIP-211). The Durable Object
+ * derived from the reported log end offsets, and when offsets expire (KIP-211, KIP-496). The Durable Object
  * reads rows, calls these, and writes what they return.
  */
 
@@ -247,9 +247,9 @@ export function planReset(
 }
 
 /**
- * KIP-211: the time from which the offsets of `group` age. A group with members keeps its offsets; a
- * group that only ever held offsets ages each offset from its commit ("commit"); a group that had
- * members ages all of them from when it became Empty.
+ * KIP-211: the time from which the offsets of `group` age. A group with members keeps its offsets
+ * (but see `agesUnsubscribed`); a group that only ever held offsets ages each offset from its commit
+ * ("commit"); a group that had members ages all of them from when it became Empty.
  */
 export function expiryBase(group: Group): "commit" | number | null {
   if (group.memberCount > 0) return null;
@@ -258,32 +258,49 @@ export function expiryBase(group: Group): "commit" | number | null {
 }
 
 /**
+ * KIP-496: whether a group with members ages the offsets of topics none of them subscribes to, each
+ * from its commit. A consumer-protocol group always knows its subscriptions; a classic group only
+ * for protocol type "consumer" (readable metadata) and only while Stable, when they are settled — as
+ * Kafka's `ClassicGroup.offsetExpirationCondition` has it.
+ */
+export function agesUnsubscribed(group: Group): boolean {
+  if (group.memberCount === 0) return false;
+  if (group.type === "consumer") return true;
+  return group.knowsSubscriptions() && group.state === "Stable";
+}
+
+/**
  * What the alarm may ask storage about the group's offsets, lazily: `planExpiry` asks only what the
- * group's retention rule needs, so a group with members costs no read at all.
+ * group's retention rule needs, so a group with members whose topics are all subscribed costs no
+ * read once storage knows which topics it holds.
  */
 export interface OffsetAges {
   /** Whether the group holds any offset. */
   any(): boolean;
   /** The oldest `committedAt` of any offset (null: none). May be older than the truth, never younger. */
   oldestCommit(): number | null;
+  /** Each topic with offsets, with its oldest `committedAt` (may be older than the truth, never younger). */
+  topicCommits(): ReadonlyMap<string, number>;
 }
 
 /**
- * What the alarm deletes now: offsets committed at or before `committedUpTo` (null = all), or
- * nothing; and when the next offset expires if that is known without another read.
+ * What the alarm deletes now: offsets committed at or before `committedUpTo` (null = all), of
+ * `topics` only when given, or nothing; and when the next offset expires if that is known without
+ * another read.
  */
 export interface ExpiryPlan {
-  expire: { committedUpTo: number | null } | null;
+  expire: { committedUpTo: number | null; topics?: string[] } | null;
   next: number | null;
 }
 
 /**
- * KIP-211 expiry at `now`. Work is proportional to what can expire: a group with members keeps its
- * offsets and reads nothing; an Empty group's offsets share one deadline (emptySince + retention) and
- * need no read to know it; only a simple group ages offsets one by one, and then only the oldest
- * commit is asked for.
+ * Offset expiry at `now`. Work is proportional to what can expire: an Empty group's offsets share
+ * one deadline (emptySince + retention) and need no read to know it; a simple group ages offsets one
+ * by one, and only the oldest commit is asked for; a group with members (KIP-496) looks only at the
+ * topics none of its members subscribes to, judged by the subscriptions of `now`.
  */
 export function planExpiry(group: Group, ages: OffsetAges, now: number, retentionMs: number): ExpiryPlan {
+  if (agesUnsubscribed(group)) return planUnsubscribed(group, ages, now, retentionMs);
   const base = expiryBase(group);
   if (base === null) return { expire: null, next: null };
   if (base !== "commit") {
@@ -299,13 +316,40 @@ export function planExpiry(group: Group, ages: OffsetAges, now: number, retentio
   return { expire: null, next: oldest + retentionMs };
 }
 
-/** A deadline at which offsets may expire, known without reading: arms the alarm early enough. */
+/** KIP-496: the unsubscribed topics' offsets committed at or before now − retention go. */
+function planUnsubscribed(group: Group, ages: OffsetAges, now: number, retentionMs: number): ExpiryPlan {
+  const cutoff = now - retentionMs;
+  const topics: string[] = [];
+  let next: number | null = null;
+  for (const [topic, oldest] of ages.topicCommits()) {
+    if (group.isSubscribed(topic)) continue;
+    if (oldest <= cutoff) topics.push(topic);
+    else next = next === null ? oldest + retentionMs : Math.min(next, oldest + retentionMs);
+  }
+  // After a deletion younger rows of those topics may remain: the caller plans again.
+  if (topics.length > 0) return { expire: { committedUpTo: cutoff, topics: topics.sort() }, next: null };
+  return { expire: null, next };
+}
+
+/**
+ * A deadline at which offsets may expire, known without reading (or, for KIP-496 after a step that
+ * wrote rows, from what storage remembers): arms the alarm early enough. `ages` is asked only when
+ * `changed`: a step that wrote nothing changed no subscription.
+ */
 export function expiryHint(
   group: Group,
   committedNow: boolean,
   now: number,
   retentionMs: number,
+  ages?: OffsetAges,
+  changed = false,
 ): number | null {
+  if (agesUnsubscribed(group)) {
+    if (!ages || !changed) return null;
+    const plan = planExpiry(group, ages, now, retentionMs);
+    // An overdue expiry (a topic that just lost its last subscriber) is for the alarm to do now.
+    return plan.expire ? now : plan.next;
+  }
   const base = expiryBase(group);
   if (base === null) return null;
   if (base === "commit") return committedNow ? now + retentionMs : null;

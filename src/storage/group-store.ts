@@ -76,6 +76,12 @@ export class GroupStore implements OffsetAges {
    * than the truth, which only makes the alarm look once too early); deletions forget it.
    */
   private oldest: number | null | undefined;
+  /**
+   * Each topic with offsets and its oldest `committedAt` (KIP-496's alarm asks only about topics no
+   * member subscribes to), or undefined when not known: rebuilt by one scan when asked, then kept by
+   * commits and deletions, so an alarm of a group with members reads no offset row.
+   */
+  private topics: Map<string, number> | undefined;
   /** Continuation rows each owner has in `record_parts`, where known (unknown: delete to be sure). */
   private readonly parts = new Map<string, number>();
 
@@ -112,7 +118,11 @@ export class GroupStore implements OffsetAges {
 
   loadGroup(): { record: GroupRecord; members: unknown[] } | null {
     const row = this.exec("SELECT record FROM group_row WHERE id = 1")[0];
-    if (!row) return null;
+    // No group row, no offsets: a group is created by its first commit and its rows go together.
+    if (!row) {
+      this.topics = new Map();
+      return null;
+    }
     const rest = new Map<string, string[]>();
     this.parts.clear();
     for (const p of this.exec("SELECT owner, record FROM record_parts ORDER BY owner, part")) {
@@ -183,6 +193,11 @@ export class GroupStore implements OffsetAges {
       let oldest = this.oldest ?? Number.POSITIVE_INFINITY;
       for (const r of rows) oldest = Math.min(oldest, r.committedAt);
       this.oldest = oldest;
+    }
+    const topics = this.topics;
+    if (topics) {
+      for (const r of rows)
+        topics.set(r.topic, Math.min(topics.get(r.topic) ?? r.committedAt, r.committedAt));
     }
     const batch = JSON.stringify(
       rows.map((r) => [
@@ -257,9 +272,35 @@ export class GroupStore implements OffsetAges {
     return this.oldest;
   }
 
+  /**
+   * Each topic with offsets and its oldest commit. Scans the offsets only when not known (after a
+   * restart, a rollback or a simple group's expiry); kept up to date after that.
+   */
+  topicCommits(): ReadonlyMap<string, number> {
+    if (this.topics === undefined) {
+      const rows = this.exec("SELECT topic, MIN(committed_at) AS oldest FROM offsets GROUP BY topic");
+      this.topics = new Map(rows.map((r) => [r.topic as string, r.oldest as number]));
+    }
+    return this.topics;
+  }
+
+  /** Re-reads the oldest commit of `topics` (only their rows: the primary key's prefix). */
+  private refreshTopics(topics: string[]): void {
+    const known = this.topics;
+    if (!known) return;
+    for (const t of topics) known.delete(t);
+    const rows = this.exec(
+      `SELECT topic, MIN(committed_at) AS oldest FROM offsets
+       WHERE topic IN (SELECT value FROM json_each(?)) GROUP BY topic`,
+      JSON.stringify(topics),
+    );
+    for (const r of rows) known.set(r.topic as string, r.oldest as number);
+  }
+
   /** Forgets what was remembered about the rows, after a transaction rolled back. */
   forget(): void {
     this.forgetOffsets();
+    this.topics = undefined;
     this.parts.clear();
   }
 
@@ -272,20 +313,41 @@ export class GroupStore implements OffsetAges {
   /** Deletes a topic's offsets (some partitions, or all); returns how many rows went. */
   deleteOffsets(topic: string, partitions?: number[]): number {
     this.forgetOffsets();
-    if (!partitions) return this.write("DELETE FROM offsets WHERE topic = ?", topic);
+    if (!partitions) {
+      this.topics?.delete(topic);
+      return this.write("DELETE FROM offsets WHERE topic = ?", topic);
+    }
     // One statement whatever the number of partitions (one JSON parameter, as in readOffsets).
-    return this.write(
+    const deleted = this.write(
       "DELETE FROM offsets WHERE topic = ? AND partition IN (SELECT value FROM json_each(?))",
       topic,
       JSON.stringify([...new Set(partitions)]),
     );
+    this.refreshTopics([topic]);
+    return deleted;
   }
 
-  /** Deletes the offsets committed at or before `committedUpTo` (null: all of them). */
-  expireOffsets(committedUpTo: number | null): number {
+  /**
+   * Deletes the offsets committed at or before `committedUpTo` (null: all of them), of `topics` only
+   * when given (KIP-496: the topics no member subscribes to).
+   */
+  expireOffsets(committedUpTo: number | null, topics?: string[]): number {
     this.forgetOffsets();
-    if (committedUpTo === null) return this.write("DELETE FROM offsets");
-    return this.write("DELETE FROM offsets WHERE committed_at <= ?", committedUpTo);
+    if (committedUpTo === null) {
+      this.topics = new Map();
+      return this.write("DELETE FROM offsets");
+    }
+    if (!topics) {
+      this.topics = undefined;
+      return this.write("DELETE FROM offsets WHERE committed_at <= ?", committedUpTo);
+    }
+    const deleted = this.write(
+      "DELETE FROM offsets WHERE topic IN (SELECT value FROM json_each(?)) AND committed_at <= ?",
+      JSON.stringify(topics),
+      committedUpTo,
+    );
+    this.refreshTopics(topics);
+    return deleted;
   }
 
   /** Removes every row of the group. */
@@ -295,5 +357,6 @@ export class GroupStore implements OffsetAges {
     this.write("DELETE FROM members");
     this.write("DELETE FROM group_row");
     this.write("DELETE FROM record_parts");
+    this.topics = new Map();
   }
 }

@@ -2,10 +2,12 @@
  * The alarm's offset-expiry work is proportional to what can expire (OFFSETS_RETENTION_MS=1500): with
  * members, an alarm (armed for a session deadline) reads no offset row however many are committed;
  * an Empty group's alarm before its one deadline reads none either; a simple group reads its offsets
- * once per expiry, not once per alarm; and expiry itself still happens on time.
+ * once per expiry, not once per alarm; after a restart, a group with members learns which topics
+ * it holds once (KIP-496 looks only at unsubscribed ones), not at every alarm; and expiry itself still
+ * happens on time.
  */
 
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
 
@@ -89,4 +91,25 @@ it("reads a simple group's offsets once per expiry, not once per alarm", async (
   await runDurableObjectAlarm(stub);
   expect((await api("GET", `/v1/groups/${g}/offsets`)).body.offsets).toEqual([]);
   expect((await api("GET", `/v1/groups/${g}`)).status).toBe(404);
+});
+
+it("after a restart, a group with members scans its offsets once to learn their topics, not at every alarm", async () => {
+  const g = "alarm-reads-members-restart";
+  const stub = env.GROUPS.getByName(g);
+  const joined = await api("POST", `/v1/groups/${g}/heartbeat`, {
+    memberId: "w1",
+    memberEpoch: 0,
+    subscribedTopics: [{ name: "t", partitions: 4 }],
+    ownedPartitions: [],
+  });
+  await api("POST", `/v1/groups/${g}/offsets`, {
+    memberId: "w1",
+    memberEpoch: joined.body.memberEpoch,
+    offsets: offsets(PARTITIONS),
+  });
+  await evictDurableObject(stub);
+  expect(await rowsReadByAlarm(g)).toBeLessThanOrEqual(PARTITIONS + 1);
+  expect(await rowsReadByAlarm(g)).toBe(0);
+  expect(await rowsReadByAlarm(g)).toBe(0);
+  expect((await api("GET", `/v1/groups/${g}/offsets`)).body.offsets).toHaveLength(PARTITIONS);
 });

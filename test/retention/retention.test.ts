@@ -73,7 +73,7 @@ it("keeps an offset recommitted before it expired", async () => {
   expect((await stub.stats()).alarmAt).toBe(t1 + RETENTION);
 });
 
-it("keeps a group's offsets while it has members, then expires them all RETENTION after it became Empty", async () => {
+it("keeps the offsets of a subscribed topic while the group has members, then expires them all RETENTION after it became Empty", async () => {
   const g = "retention-members";
   const stub = env.GROUPS.getByName(g);
   const joined = await api("POST", `/v1/groups/${g}/heartbeat`, {
@@ -90,7 +90,7 @@ it("keeps a group's offsets while it has members, then expires them all RETENTIO
   });
   const committedAt = (await api("GET", `/v1/groups/${g}/offsets/t/0`)).body.committedAt as number;
 
-  // Past the retention from the commit, with the member still there: nothing expires.
+  // Past the retention from the commit, with the member still there: the subscribed topic expires nothing.
   await sleepUntil(committedAt + RETENTION);
   await api("POST", `/v1/groups/${g}/heartbeat`, {
     memberId: "w1",

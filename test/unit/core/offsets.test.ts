@@ -205,6 +205,7 @@ describe("KIP-211 expiry", () => {
         asked.oldest++;
         return oldest;
       },
+      topicCommits: () => new Map<string, number>(),
     };
   };
 
