@@ -47,6 +47,9 @@ describe("static membership fencing (KIP-345 on the consumer protocol)", () => {
     expect(code(h.heartbeat({ memberId: "m2", memberEpoch: -2, groupInstanceId: "i2" }))).toBe(
       "UNKNOWN_MEMBER_ID",
     );
+    // Also from a member that exists: the instance it names decides, and nobody holds i2.
+    const live = h.heartbeat({ memberId: "m1", memberEpoch: -2, groupInstanceId: "i2" });
+    expect(code(live)).toBe("UNKNOWN_MEMBER_ID");
     expect(h.consumer.describe().members).toMatchObject([{ memberId: "m1", state: "Stable" }]);
   });
 
