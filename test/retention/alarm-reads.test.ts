@@ -8,20 +8,11 @@
  */
 
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { api, RETENTION } from "./retention-helpers";
 
-const RETENTION = 1500;
 const PARTITIONS = 3000;
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await exports.default.fetch(`http://cohort.test${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 const offsets = (n: number) => Array.from({ length: n }, (_, p) => ({ topic: "t", partition: p, offset: p }));
 

@@ -8,23 +8,9 @@
  */
 
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-
-const RETENTION = 1500;
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await exports.default.fetch(`http://cohort.test${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-const sleepUntil = async (t: number) => {
-  while (Date.now() <= t) await new Promise((r) => setTimeout(r, Math.max(1, t - Date.now() + 1)));
-};
+import { api, RETENTION, sleepUntil } from "./retention-helpers";
 
 /** A consumer-protocol heartbeat subscribing to `topics`; returns the member's epoch. */
 async function heartbeat(g: string, memberId: string, memberEpoch: number, topics: string[]) {
