@@ -148,7 +148,7 @@ export const ResetResponse = z
 
 // ---- groups (API.md §6) ----
 
-export const GroupType = z.enum(["classic", "consumer"]);
+export const GroupType = z.enum(["classic", "consumer", "share"]);
 
 export const GroupSummary = z
   .object({ groupId: GroupId, type: GroupType, state: z.string(), members: z.number().int() })

@@ -15,6 +15,13 @@ export interface Config {
   consumerHeartbeatIntervalMs: number;
   /** Partitions a consumer group assigns in all (sum over its subscribed topics); see limits.ts. */
   groupMaxPartitions: number;
+  /** Share groups (API.md §7, KIP-932). */
+  shareRecordLockDurationMs: number;
+  shareDeliveryCountLimit: number;
+  sharePartitionMaxRecordLocks: number;
+  shareSessionTimeoutMs: number;
+  shareHeartbeatIntervalMs: number;
+  shareAutoOffsetReset: "earliest" | "latest";
   authMode: "jwt" | "none";
   jwtSecret: string | undefined;
 }
@@ -29,6 +36,11 @@ const NUMERIC: ReadonlyArray<[keyof Config, string, number]> = [
   ["consumerSessionTimeoutMs", "CONSUMER_SESSION_TIMEOUT_MS", 45_000],
   ["consumerHeartbeatIntervalMs", "CONSUMER_HEARTBEAT_INTERVAL_MS", 5000],
   ["groupMaxPartitions", "GROUP_MAX_PARTITIONS", 100_000],
+  ["shareRecordLockDurationMs", "SHARE_RECORD_LOCK_DURATION_MS", 30_000],
+  ["shareDeliveryCountLimit", "SHARE_DELIVERY_COUNT_LIMIT", 5],
+  ["sharePartitionMaxRecordLocks", "SHARE_PARTITION_MAX_RECORD_LOCKS", 2000],
+  ["shareSessionTimeoutMs", "SHARE_SESSION_TIMEOUT_MS", 45_000],
+  ["shareHeartbeatIntervalMs", "SHARE_HEARTBEAT_INTERVAL_MS", 5000],
 ];
 
 /**
@@ -40,13 +52,28 @@ const NUMERIC: ReadonlyArray<[keyof Config, string, number]> = [
 const CEILINGS: Partial<Record<keyof Config, number>> = {
   groupMaxPartitions: 150_000,
   offsetMetadataMaxBytes: 262_144,
+  // Kafka's own bounds (group.share.delivery.count.limit ≤ 10, record locks ≤ 10,000): a share
+  // partition's in-flight ranges stay few enough for one row, and a poison record stops circulating.
+  shareDeliveryCountLimit: 10,
+  sharePartitionMaxRecordLocks: 10_000,
+  shareRecordLockDurationMs: 3_600_000,
+};
+
+/** Lower bounds (Kafka's): a limit of 0 would archive on first sight, a lock of 0 ms could never be used. */
+const FLOORS: Partial<Record<keyof Config, number>> = {
+  shareDeliveryCountLimit: 2,
+  sharePartitionMaxRecordLocks: 100,
+  shareRecordLockDurationMs: 1000,
+  shareSessionTimeoutMs: 1000,
+  shareHeartbeatIntervalMs: 100,
 };
 
 export const DEFAULT_CONFIG: Config = {
   ...(Object.fromEntries(NUMERIC.map(([key, , dflt]) => [key, dflt])) as Omit<
     Config,
-    "authMode" | "jwtSecret"
+    "authMode" | "jwtSecret" | "shareAutoOffsetReset"
   >),
+  shareAutoOffsetReset: "latest",
   authMode: "jwt",
   jwtSecret: undefined,
 };
@@ -73,10 +100,24 @@ export function readConfig(env: Record<string, unknown>): ConfigResult {
         problem: `configuration variable ${name} must be at most ${ceiling}, got ${value}`,
       };
     }
+    const floor = FLOORS[key];
+    if (floor !== undefined && value < floor) {
+      return { ok: false, problem: `configuration variable ${name} must be at least ${floor}, got ${value}` };
+    }
     (config as unknown as Record<string, number>)[key] = value;
   }
   if (config.groupMinSessionTimeoutMs > config.groupMaxSessionTimeoutMs) {
     return { ok: false, problem: "GROUP_MIN_SESSION_TIMEOUT_MS is larger than GROUP_MAX_SESSION_TIMEOUT_MS" };
+  }
+  const reset = env.SHARE_AUTO_OFFSET_RESET;
+  if (reset !== undefined && reset !== "") {
+    if (reset !== "earliest" && reset !== "latest") {
+      return {
+        ok: false,
+        problem: `configuration variable SHARE_AUTO_OFFSET_RESET must be "earliest" or "latest", got ${String(reset)}`,
+      };
+    }
+    config.shareAutoOffsetReset = reset;
   }
   const mode = env.AUTH_MODE === undefined || env.AUTH_MODE === "" ? "jwt" : String(env.AUTH_MODE);
   if (mode !== "jwt" && mode !== "none") {

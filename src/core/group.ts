@@ -8,7 +8,7 @@
 import type { CohortError } from "./errors.ts";
 import { isUndoable } from "./undo.ts";
 
-export type GroupType = "classic" | "consumer";
+export type GroupType = "classic" | "consumer" | "share";
 
 /** Identity a commit carries (API.md §3); all absent is a "simple" commit. */
 export interface CommitAuth {
