@@ -3,7 +3,7 @@
  * figure of BENCHMARKS.md against the floor in the same run, prints the table and writes
  * bench/results/latest.json. Bounded: fixed rounds and durations, and it stops its workers itself.
  *
- *   npm run bench -- [--rounds 3] [--duration 2000] [--only commits,heartbeat,rebalance,classic,scale]
+ *   npm run bench -- [--rounds 3] [--duration 2000] [--only commits,heartbeat,rebalance,classic,scale,share]
  */
 import { parseArgs } from "node:util";
 import { classicFigures } from "./figures/classic";
@@ -11,6 +11,7 @@ import { commitFigures } from "./figures/commits";
 import { heartbeatFigures } from "./figures/heartbeat";
 import { rebalanceFigures } from "./figures/rebalance";
 import { scaleFigures } from "./figures/scale";
+import { shareFigures } from "./figures/share";
 import { Http } from "./harness/load";
 import { type Bench, Report } from "./harness/report";
 import { COORDINATOR_VARS, startCoordinator, startWorker } from "./harness/workerd";
@@ -25,6 +26,7 @@ const FIGURES: Record<string, Figure> = {
   rebalance: (bench) => rebalanceFigures(bench, HEARTBEAT_INTERVAL_MS),
   classic: (bench) => classicFigures(bench, HEARTBEAT_INTERVAL_MS),
   scale: scaleFigures,
+  share: shareFigures,
 };
 
 async function main(): Promise<void> {
