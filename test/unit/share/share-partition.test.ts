@@ -293,6 +293,137 @@ describe("delivery limit, lock expiry and members leaving", () => {
   });
 });
 
+describe("Kafka's releaseAcquiredRecords examples (a closed share session: counts go back down)", () => {
+  it("testReleaseAcquiredRecordsAfterDifferentAcknowledges", () => {
+    const sp = SharePartition.create("t", 0);
+    sp.report(10, 5, T0, S);
+    expect(sp.acquire("m", 10, T0, S)).toEqual([rec(5, 9)]);
+    expect(sp.acknowledge("m", 5, 6, "release", T0, S).error).toBeNull();
+    expect(sp.acknowledge("m", 8, 9, "accept", T0, S).error).toBeNull();
+    expect(sp.releaseMember("m", false, T0, S)).toEqual([]);
+    expect(sp.view().map((r) => [r.first, r.last, r.state, r.count])).toEqual([
+      [5, 6, "available", 1], // released by acknowledgement: a delivery that counted
+      [7, 7, "available", 0], // released with the session: not counted
+      [8, 9, "acknowledged", 0],
+    ]);
+    expect(sp.startOffset).toBe(5);
+  });
+
+  it("testReleaseAcquiredRecordsWithAnotherMember: only that member's locks end", () => {
+    const sp = SharePartition.create("t", 0);
+    sp.report(21, 5, T0, S);
+    sp.acquire("member-2", 5, T0, S); // 5–9
+    sp.acquire("member-1", 11, T0, S); // 10–20
+    for (const [f, l, type] of [
+      [10, 11, "accept"],
+      [12, 13, "reject"],
+      [14, 14, "accept"],
+      [15, 15, "reject"],
+      [16, 16, "accept"],
+      [17, 17, "reject"],
+      [18, 18, "accept"],
+    ] as const)
+      expect(sp.acknowledge("member-1", f, l, type, T0, S).error).toBeNull();
+    sp.releaseMember("member-1", false, T0, S);
+    expect(sp.view().map((r) => [r.first, r.last, r.state, r.owner])).toEqual([
+      [5, 9, "acquired", "member-2"],
+      [10, 11, "acknowledged", null],
+      [12, 13, "archived", null],
+      [14, 14, "acknowledged", null],
+      [15, 15, "archived", null],
+      [16, 16, "acknowledged", null],
+      [17, 17, "archived", null],
+      [18, 18, "acknowledged", null],
+      [19, 20, "available", null],
+    ]);
+    sp.releaseMember("member-2", false, T0, S);
+    expect(sp.acquire("member-3", 100, T0, S)).toEqual([rec(5, 9, 1), rec(19, 20, 1)]);
+  });
+
+  it("testReleaseAcquiredRecordsForEmptyCachedData", () => {
+    const sp = fresh(0);
+    sp.markSaved();
+    expect(sp.releaseMember("m", false, T0, S)).toEqual([]);
+    expect(sp.releaseMember("m", true, T0, S)).toEqual([]);
+    expect([sp.startOffset, sp.rangeCount, sp.dirty]).toEqual([0, 0, false]);
+  });
+});
+
+describe("no operation walks offsets", () => {
+  it("ranges of 10^12 offsets cost what ranges of one offset cost", () => {
+    const huge = 1e12;
+    const s = { ...S, maxInFlight: 4 * huge, deliveryCountLimit: 2 };
+    const sp = SharePartition.create("t", 0);
+    sp.report(4 * huge, 0, T0, s);
+    expect(sp.acquire("m", huge, T0, s)).toEqual([rec(0, huge - 1)]);
+    expect(sp.acquire("n", 2 * huge, T0, s)).toEqual([rec(huge, 3 * huge - 1)]);
+    expect(sp.acknowledge("m", 10, huge - 1, "release", T0, s).error).toBeNull();
+    expect(sp.acknowledge("n", huge, 2 * huge, "reject", T0, s).archived).toHaveLength(1);
+    expect(sp.acquire("o", 3 * huge, T0 + 1, s)).toEqual([
+      rec(10, huge - 1, 2),
+      rec(3 * huge, 4 * huge - 1, 1),
+    ]);
+    // o's 10…huge−1 reach the limit and are archived; the rest of the expired locks become available.
+    expect(sp.expireLocks(T0 + 1 + s.lockDurationMs, s)).toEqual([
+      { ...rec(10, huge - 1, 2), reason: "delivery_limit", archivedAt: T0 + 1 + s.lockDurationMs },
+    ]);
+    expect(sp.releaseMember("n", true, T0 + 1 + s.lockDurationMs, s)).toEqual([]);
+    const back = SharePartition.fromRecord(sp.toRecord());
+    expect(back.counts().archived).toBe(2 * huge + 1 - 10);
+    expect(back.redrive(0, 4 * huge, [], T0)).toBe(2 * huge + 1 - 10);
+    back.report(undefined, 3 * huge, T0, s);
+    expect(back.startOffset).toBe(3 * huge);
+    expect(back.lag()).toBe(huge);
+  });
+});
+
+describe("bookkeeping", () => {
+  it("the lock deadline follows the earliest live lock as locks end", () => {
+    const sp = fresh(30);
+    sp.acquire("a", 10, T0, S);
+    sp.acquire("b", 10, T0 + 5, S);
+    sp.acquire("c", 10, T0 + 9, S);
+    sp.acknowledge("a", 0, 9, "accept", T0 + 10, S);
+    expect(sp.nextLockDeadline()).toBe(T0 + 5 + S.lockDurationMs);
+    sp.releaseMember("b", false, T0 + 10, S);
+    expect(sp.nextLockDeadline()).toBe(T0 + 9 + S.lockDurationMs);
+    sp.acknowledge("c", 20, 29, "renew", T0 + 20, S);
+    expect(sp.nextLockDeadline()).toBe(T0 + 20 + S.lockDurationMs);
+  });
+
+  it("canAcquire sees re-available offsets at the in-flight cap", () => {
+    const s = { ...S, maxInFlight: 5 };
+    const sp = fresh(100, s);
+    sp.acquire("m", 5, T0, s);
+    expect(sp.canAcquire(s)).toBe(false);
+    sp.acknowledge("m", 3, 3, "release", T0, s);
+    expect(sp.canAcquire(s)).toBe(true);
+    expect(sp.acquire("n", 5, T0, s)).toEqual([rec(3, 3, 2)]);
+  });
+
+  it("fromRecord tolerates unsorted, overlapping and out-of-window ranges, and a done prefix", () => {
+    const sp = SharePartition.fromRecord({
+      topic: "t",
+      partition: 0,
+      startOffset: 10,
+      endOffset: 20,
+      logEndOffset: 30,
+      logStartOffset: 0,
+      ranges: [
+        [15, 16, "archived", 3],
+        [2, 11, "acknowledged", 1],
+        [16, 22, "available", 2],
+      ],
+    });
+    expect([sp.startOffset, sp.endOffset, sp.dirty]).toEqual([12, 23, false]);
+    expect(sp.view().map((r) => [r.first, r.last, r.state, r.count])).toEqual([
+      [12, 14, "available", 0],
+      [15, 16, "archived", 3],
+      [17, 22, "available", 2],
+    ]);
+  });
+});
+
 describe("log start, redrive, reset", () => {
   it("testLogStartOffsetMovedBeyond: non-done offsets below the log start are archived (`log_start`)", () => {
     const sp = fresh(20);
