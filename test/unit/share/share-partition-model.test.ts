@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SharePartition } from "../../../src/core/share/share-partition.ts";
 import type { AcknowledgeType, ArchivedRange, ShareSettings } from "../../../src/core/share/share-types.ts";
-import { ModelPartition } from "./share-model.ts";
+import { archive, ModelPartition } from "./share-model.ts";
 
 const MEMBERS = ["m0", "m1", "m2"];
 type Op =
@@ -105,20 +105,8 @@ const settings: fc.Arbitrary<ShareSettings> = fc.record({
 /** Archived offsets → contiguous equal-count ranges, as the group's listing would pass them. */
 function listed(listing: Map<number, number>, below: number): ArchivedRange[] {
   const out: ArchivedRange[] = [];
-  for (const [o, count] of [...listing].filter(([o]) => o < below).sort((a, b) => a[0] - b[0])) {
-    const prev = out[out.length - 1];
-    if (prev && prev.lastOffset === o - 1 && prev.deliveryCount === count) prev.lastOffset = o;
-    else
-      out.push({
-        topic: "t",
-        partition: 0,
-        firstOffset: o,
-        lastOffset: o,
-        deliveryCount: count,
-        reason: "rejected",
-        archivedAt: 0,
-      });
-  }
+  for (const [o, count] of [...listing].filter(([o]) => o < below).sort((a, b) => a[0] - b[0]))
+    archive(out, o, count, "rejected", 0);
   return out;
 }
 const stripReasons = (rs: ArchivedRange[]) =>
