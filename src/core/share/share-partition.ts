@@ -135,11 +135,11 @@ export class SharePartition {
 
   acquire(memberId: string, max: number, now: number, s: ShareSettings): AcquiredRecords[] {
     const out: AcquiredRecords[] = [];
-    if (this.spso === null || this.speo === null || this.logEnd === null || max <= 0) return out;
+    if (this.spso === null || this.speo === null || this.logEnd === null || !(max >= 1)) return out;
     const lock = now + s.lockDurationMs;
     const logEnd = this.logEnd;
     const items = this.list.items;
-    let remaining = max;
+    let remaining = Math.floor(max);
     if (this.list.counts.available > 0) {
       let lo = -1;
       let hi = -1;
@@ -237,7 +237,8 @@ export class SharePartition {
       }
       this.list.coalesce(lo - 1, hi);
     }
-    redriven += this.redriveBelow(from, last, below);
+    const mine = below.filter((r) => r.topic === this.topic && r.partition === this.partition);
+    redriven += this.redriveBelow(from, last, mine);
     if (redriven > 0) this.changed = true;
     this.advance();
     return redriven;

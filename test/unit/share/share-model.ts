@@ -195,7 +195,14 @@ export class ModelPartition {
   }
 }
 
-function archive(out: ArchivedRange[], o: number, count: number, reason: ArchiveReason, now: number): void {
+/** Appends offset `o` to `out`, extending the last range when contiguous with the same count and reason. */
+export function archive(
+  out: ArchivedRange[],
+  o: number,
+  count: number,
+  reason: ArchiveReason,
+  now: number,
+): void {
   const prev = out[out.length - 1];
   if (prev && prev.lastOffset === o - 1 && prev.deliveryCount === count && prev.reason === reason)
     prev.lastOffset = o;

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SharePartition } from "../../../src/core/share/share-partition.ts";
 import type { AcknowledgeType, ArchivedRange, ShareSettings } from "../../../src/core/share/share-types.ts";
-import { ModelPartition } from "./share-model.ts";
+import { archive, ModelPartition } from "./share-model.ts";
 
 const MEMBERS = ["m0", "m1", "m2"];
 type Op =
@@ -21,23 +21,23 @@ type Op =
   | { t: "redrive"; back: number; len: number }
   | { t: "restart" };
 
-/** Events the schedules must reach, with how often at least (over all runs). */
+/** Events the schedules must reach, with how often at least over all runs (about 40% of what they reach). */
 const COVERAGE: Record<string, number> = {
-  delivered: 1000,
+  delivered: 800,
   redelivered: 100,
-  "accept done": 500,
-  "accept refused": 100,
+  "accept done": 250,
+  "accept refused": 300,
   "release done": 100,
   "reject done": 100,
   "renew done": 100,
   "archived rejected": 100,
   "archived delivery_limit": 100,
-  "archived log_start": 50,
-  redriven: 50,
-  "redriven below SPSO": 20,
+  "archived log_start": 100,
+  redriven: 30,
+  "redriven below SPSO": 15,
   "restart with locks held": 100,
-  "at the in-flight cap": 100,
-  "4+ ranges": 100,
+  "at the in-flight cap": 1000,
+  "4+ ranges": 400,
 };
 const seen = new Map<string, number>();
 const see = (what: string): void => {
@@ -105,20 +105,8 @@ const settings: fc.Arbitrary<ShareSettings> = fc.record({
 /** Archived offsets → contiguous equal-count ranges, as the group's listing would pass them. */
 function listed(listing: Map<number, number>, below: number): ArchivedRange[] {
   const out: ArchivedRange[] = [];
-  for (const [o, count] of [...listing].filter(([o]) => o < below).sort((a, b) => a[0] - b[0])) {
-    const prev = out[out.length - 1];
-    if (prev && prev.lastOffset === o - 1 && prev.deliveryCount === count) prev.lastOffset = o;
-    else
-      out.push({
-        topic: "t",
-        partition: 0,
-        firstOffset: o,
-        lastOffset: o,
-        deliveryCount: count,
-        reason: "rejected",
-        archivedAt: 0,
-      });
-  }
+  for (const [o, count] of [...listing].filter(([o]) => o < below).sort((a, b) => a[0] - b[0]))
+    archive(out, o, count, "rejected", 0);
   return out;
 }
 const stripReasons = (rs: ArchivedRange[]) =>
@@ -314,7 +302,10 @@ class Run {
         expect(
           this.sp.acknowledge("drain", r.firstOffset, r.lastOffset, "accept", this.now, s).error,
         ).toBeNull();
-        for (let off = r.firstOffset; off <= r.lastOffset; off++) expect(this.accepted.has(off)).toBe(false);
+        for (let off = r.firstOffset; off <= r.lastOffset; off++) {
+          expect(this.accepted.has(off)).toBe(false);
+          this.accepted.add(off);
+        }
       }
     }
     expect(this.sp.counts()).toEqual({ acquired: 0, available: 0, acknowledged: 0, archived: 0 });
@@ -338,5 +329,5 @@ describe("SharePartition against the per-offset model", () => {
     // The schedules reach every transition often enough to mean something.
     for (const [what, least] of Object.entries(COVERAGE))
       expect([what, seen.get(what) ?? 0]).toEqual([what, expect.toSatisfy((n: number) => n >= least)]);
-  });
+  }, 60_000); // about 2 s alone; the margin is for a machine busy with other suites
 });

@@ -1,36 +1,12 @@
 /**
- * SharePartition, one transition at a time with a fake clock (API.md §7). Where Kafka's SharePartitionTest
- * has the example, the test is named after it (Kafka fetches record batches; here the log end stands in
+ * SharePartition, one transition at a time with a fake clock (API.md §7): initialization, acquire,
+ * acknowledge, the delivery limit, lock expiry and members leaving. Where Kafka's SharePartitionTest has
+ * the example, the test is named after it (Kafka fetches record batches; here the log end stands in
  * for the fetched batch).
  */
 import { describe, expect, it } from "vitest";
 import { SharePartition } from "../../../src/core/share/share-partition.ts";
-import type { ShareSettings } from "../../../src/core/share/share-types.ts";
-
-const S: ShareSettings = {
-  lockDurationMs: 30_000,
-  deliveryCountLimit: 5,
-  maxInFlight: 200,
-  autoOffsetReset: "earliest",
-  sessionTimeoutMs: 45_000,
-  heartbeatIntervalMs: 5000,
-  retentionMs: 604_800_000,
-};
-const T0 = 1_000_000;
-const rec = (firstOffset: number, lastOffset: number, deliveryCount = 1) => ({
-  topic: "t",
-  partition: 0,
-  firstOffset,
-  lastOffset,
-  deliveryCount,
-});
-
-/** A partition initialized at 0 with the log end at `end`. */
-function fresh(end: number, s: ShareSettings = S): SharePartition {
-  const sp = SharePartition.create("t", 0);
-  sp.report(end, 0, T0, s);
-  return sp;
-}
+import { fresh, rec, S, T0 } from "./share-fixtures.ts";
 
 describe("initialization (SHARE_AUTO_OFFSET_RESET)", () => {
   it("stays uninitialized until a report, and then starts per the reset policy", () => {
@@ -290,135 +266,5 @@ describe("delivery limit, lock expiry and members leaving", () => {
     ]);
     expect(sp.startOffset).toBe(5);
     expect(sp.releaseMember("zz", true, T0 + 1, s)).toEqual([]);
-  });
-});
-
-describe("log start, redrive, reset", () => {
-  it("testLogStartOffsetMovedBeyond: non-done offsets below the log start are archived (`log_start`)", () => {
-    const sp = fresh(20);
-    sp.acquire("m", 10, T0, S);
-    sp.acknowledge("m", 2, 3, "accept", T0, S);
-    const archived = sp.report(undefined, 6, T0 + 1, S);
-    expect(archived).toEqual([
-      { ...rec(0, 1), reason: "log_start", archivedAt: T0 + 1 },
-      { ...rec(4, 5), reason: "log_start", archivedAt: T0 + 1 },
-    ]);
-    expect([sp.startOffset, sp.endOffset, sp.logStartOffset]).toEqual([6, 10, 6]);
-    expect(sp.acknowledge("m", 6, 9, "accept", T0 + 1, S).error).toBeNull();
-    expect(sp.report(undefined, 15, T0 + 2, S)).toEqual([]);
-    expect([sp.startOffset, sp.endOffset]).toEqual([15, 15]);
-  });
-
-  it("redrive in flight: archived offsets become available with count 0", () => {
-    const sp = fresh(10);
-    sp.acquire("m", 10, T0, S);
-    sp.acknowledge("m", 3, 4, "reject", T0, S);
-    sp.acknowledge("m", 7, 7, "reject", T0, S);
-    expect(sp.redrive(0, 9, [], T0)).toBe(3);
-    expect(sp.counts()).toEqual({ acquired: 7, available: 3, acknowledged: 0, archived: 0 });
-    expect(sp.acquire("n", 10, T0, S)).toEqual([rec(3, 4, 1), rec(7, 7, 1)]);
-  });
-
-  it("redrive below SPSO moves SPSO back; the offsets between stay acknowledged", () => {
-    const sp = fresh(10);
-    sp.acquire("m", 10, T0, S);
-    const archived = [
-      ...sp.acknowledge("m", 2, 3, "reject", T0, S).archived,
-      ...sp.acknowledge("m", 6, 6, "reject", T0, S).archived,
-    ];
-    sp.acknowledge("m", 0, 9, "accept", T0, S); // refused: 2–3 and 6 are not acquired any more
-    for (const [f, l] of [
-      [0, 1],
-      [4, 5],
-      [7, 9],
-    ] as const)
-      sp.acknowledge("m", f, l, "accept", T0, S);
-    expect(sp.startOffset).toBe(10);
-    expect(sp.redrive(0, 9, archived, T0 + 1)).toBe(3);
-    expect([sp.startOffset, sp.endOffset]).toEqual([2, 10]);
-    expect(sp.counts()).toEqual({ acquired: 0, available: 3, acknowledged: 5, archived: 0 });
-    expect(sp.lag()).toBe(3);
-    expect(sp.acquire("n", 100, T0 + 1, S)).toEqual([rec(2, 3), rec(6, 6)]);
-    sp.acknowledge("n", 2, 3, "accept", T0 + 1, S);
-    sp.acknowledge("n", 6, 6, "accept", T0 + 1, S);
-    expect([sp.startOffset, sp.rangeCount]).toEqual([10, 0]);
-  });
-
-  it("redrive honours [first, last] and leaves offsets under the log start archived", () => {
-    const sp = fresh(10);
-    sp.acquire("m", 10, T0, S);
-    const archived = sp.acknowledge("m", 0, 9, "reject", T0, S).archived;
-    expect(sp.startOffset).toBe(10);
-    sp.report(undefined, 3, T0, S);
-    expect(sp.redrive(5, 6, archived, T0)).toBe(2);
-    expect(sp.startOffset).toBe(5);
-    expect(sp.redrive(0, 9, archived, T0)).toBe(5); // 3, 4 and 7–9 (5–6 are available already)
-    expect(sp.startOffset).toBe(3);
-  });
-
-  it("reset: SPSO = SPEO = offset, nothing in flight", () => {
-    const sp = fresh(100);
-    sp.acquire("m", 10, T0, S);
-    sp.reset(42);
-    expect([sp.startOffset, sp.endOffset, sp.rangeCount, sp.nextLockDeadline()]).toEqual([42, 42, 0, null]);
-    expect(sp.acquire("m", 1, T0, S)).toEqual([rec(42, 42)]);
-  });
-});
-
-describe("persistence and copies", () => {
-  it("acquired offsets are persisted as available with their count before acquisition", () => {
-    const sp = fresh(20);
-    sp.acquire("m", 10, T0, S);
-    sp.acknowledge("m", 0, 1, "release", T0, S);
-    sp.acquire("m", 2, T0, S); // 0–1 now at count 2
-    sp.acknowledge("m", 4, 5, "accept", T0, S);
-    sp.acknowledge("m", 6, 6, "reject", T0, S);
-    const record = sp.toRecord();
-    expect(record).toEqual({
-      topic: "t",
-      partition: 0,
-      startOffset: 0,
-      endOffset: 7,
-      logEndOffset: 20,
-      logStartOffset: 0,
-      ranges: [
-        [0, 1, "available", 1],
-        [4, 5, "acknowledged", 0],
-        [6, 6, "archived", 1],
-      ],
-    });
-    const back = SharePartition.fromRecord(record);
-    expect(back.dirty).toBe(false);
-    expect(back.counts()).toEqual({ acquired: 0, available: 4, acknowledged: 2, archived: 1 });
-    expect(back.acquire("n", 100, T0, S)).toEqual([rec(0, 1, 2), rec(2, 3, 1), rec(7, 19, 1)]);
-  });
-
-  it("dirty: acquire and renew alone do not change the persisted form; the rest do", () => {
-    const sp = fresh(20);
-    sp.markSaved();
-    sp.acquire("m", 5, T0, S);
-    sp.acknowledge("m", 0, 4, "renew", T0, S);
-    expect(sp.dirty).toBe(false);
-    sp.acknowledge("m", 0, 0, "accept", T0, S);
-    expect(sp.dirty).toBe(true);
-    sp.markSaved();
-    sp.expireLocks(T0 + S.lockDurationMs, S);
-    expect(sp.dirty).toBe(true);
-    sp.markSaved();
-    sp.report(20, 0, T0, S);
-    expect(sp.dirty).toBe(false);
-    sp.report(21, 0, T0, S);
-    expect(sp.dirty).toBe(true);
-  });
-
-  it("clone is a deep copy", () => {
-    const sp = fresh(20);
-    sp.acquire("m", 5, T0, S);
-    const copy = sp.clone();
-    sp.acknowledge("m", 0, 4, "accept", T0, S);
-    expect(copy.counts().acquired).toBe(5);
-    expect(copy.startOffset).toBe(0);
-    expect(copy.acknowledge("m", 0, 4, "release", T0, S).error).toBeNull();
-    expect(sp.startOffset).toBe(5);
   });
 });
