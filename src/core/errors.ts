@@ -14,6 +14,7 @@ export const ERRORS = {
   GROUP_AUTHORIZATION_FAILED: { status: 403, kafkaCode: 30 },
   GROUP_ID_NOT_FOUND: { status: 404, kafkaCode: 69 },
   NOT_FOUND: { status: 404, kafkaCode: null },
+  INVALID_RECORD_STATE: { status: 409, kafkaCode: 121 },
   ILLEGAL_GENERATION: { status: 409, kafkaCode: 22 },
   INCONSISTENT_GROUP_PROTOCOL: { status: 409, kafkaCode: 23 },
   UNKNOWN_MEMBER_ID: { status: 409, kafkaCode: 25 },
