@@ -14,8 +14,6 @@
 
 import type { ClassicGroup } from "./classic/classic-group.ts";
 import type { Config } from "./config.ts";
-import type { ConsumerGroup } from "./consumer/consumer-group.ts";
-import type { HeartbeatRequest } from "./consumer/consumer-heartbeat.ts";
 import { own } from "./dict.ts";
 import type { CohortError } from "./errors.ts";
 
@@ -25,16 +23,30 @@ import type { CohortError } from "./errors.ts";
  */
 export const MAX_GROUP_TOPICS = 10_000;
 
+/** What the check reads of a group that assigns partitions (consumer and share groups alike). */
+export interface AssigningGroup {
+  partitionCounts: Readonly<Record<string, number>>;
+  members: ReadonlyMap<string, { readonly subscribedTopics: readonly string[] }>;
+}
+
+/** What the check reads of a heartbeat (a share heartbeat reports no owned partitions). */
+export interface AssigningHeartbeat {
+  memberId?: string | undefined;
+  memberEpoch: number;
+  subscribedTopics?: readonly { name: string; partitions: number }[] | undefined;
+  ownedPartitions?: readonly { partitions: readonly number[] }[] | undefined;
+}
+
 /**
- * A consumer heartbeat that would make the group assign more than GROUP_MAX_PARTITIONS partitions
+ * A consumer (or share) heartbeat that would make the group assign more than GROUP_MAX_PARTITIONS partitions
  * (its subscription and partition counts with everyone else's), or that reports owning more than
  * that, is refused with INVALID_REQUEST. A group already over the limit (the limit was lowered) may
  * still take heartbeats that do not raise its total. O(topics in the request and the group): a steady
  * heartbeat repeating its subscription (as the SDK sends it) does not visit the other members.
  */
 export function checkConsumerLimits(
-  group: ConsumerGroup,
-  req: HeartbeatRequest,
+  group: AssigningGroup,
+  req: AssigningHeartbeat,
   config: Config,
 ): CohortError | null {
   const max = config.groupMaxPartitions;

@@ -9,13 +9,34 @@ import { ClassicGroup, type ClassicMember, type ClassicRecord } from "./classic/
 import { ConsumerGroup, type ConsumerMember, type ConsumerRecord } from "./consumer/consumer-group.ts";
 import { partitionMapFrom } from "./consumer/partitions.ts";
 import type { Group, GroupRecord } from "./group.ts";
+import { ShareGroup, type ShareMember, type ShareRecord } from "./share/share-group.ts";
+import type { ArchivedRange, SharePartitionRecord } from "./share/share-types.ts";
 
-export function restoreGroup(record: GroupRecord, members: unknown[], now: number): Group {
+/** A share group's own rows: its share-partitions and its archived listing. */
+export interface ShareRowsLoaded {
+  partitions: SharePartitionRecord[];
+  archived: ArchivedRange[];
+}
+
+export function restoreGroup(
+  record: GroupRecord,
+  members: unknown[],
+  now: number,
+  share?: ShareRowsLoaded,
+): Group {
   switch (record.type) {
     case "classic":
       return new ClassicGroup(record as ClassicRecord, members as ClassicMember[], now);
     case "consumer":
       return new ConsumerGroup(record as ConsumerRecord, (members as ConsumerMember[]).map(safeMaps), now);
+    case "share":
+      return new ShareGroup(
+        record as ShareRecord,
+        (members as ShareMember[]).map((m) => ({ ...m, assignment: partitionMapFrom(m.assignment) })),
+        now,
+        share?.partitions ?? [],
+        share?.archived ?? [],
+      );
     default:
       throw new Error(`cannot restore a group of type ${String(record.type)}`);
   }

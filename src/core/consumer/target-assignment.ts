@@ -38,7 +38,7 @@ export function preferredAssignor(members: Iterable<TargetInput>): string {
 
 /** Partition counts of the topics someone subscribes to; counts of topics nobody wants are dropped. */
 export function subscribedCounts(
-  members: Iterable<TargetInput>,
+  members: Iterable<{ readonly subscribedTopics: readonly string[] }>,
   counts: Readonly<Dict<number>>,
 ): Dict<number> {
   const wanted = new Set<string>();

@@ -202,6 +202,10 @@ it("every group field is persisted, rebuilt from the rows, or kept across a fail
     consumerRebuilt: ["slots", "owners", "targets", "pending", "freed"],
     classicPersisted: ["classicState", "generationId", "protocolTypeName", "protocolName", "leaderId"],
     classicRebuilt: ["index"],
+    // Share groups: share-partitions, the archived listing and parked acquires are volatile fields
+    // (acquired ranges are never persisted), journaled by their own structures (share-table.ts).
+    sharePersisted: ["groupEpoch", "partitionCounts", "sessionTimeoutMs"],
+    shareRebuilt: ["assignees", "assignedLists"],
   };
   const consumer = restoreGroup(
     {
@@ -224,5 +228,24 @@ it("every group field is persisted, rebuilt from the rows, or kept across a fail
   );
   expect(Object.keys(classic).sort()).toEqual(
     [...base, ...classified.classicPersisted, ...classified.classicRebuilt, ...kept(classic)].sort(),
+  );
+  const share = restoreGroup(
+    {
+      groupId: "g",
+      type: "share",
+      emptySince: 0,
+      groupEpoch: 0,
+      partitionCounts: {},
+      sessionTimeoutMs: 1000,
+    },
+    [],
+    0,
+  ) as any;
+  expect(Object.keys(share).sort()).toEqual(
+    [...base, ...classified.sharePersisted, ...classified.shareRebuilt, ...kept(share)].sort(),
+  );
+  // The dispatcher's own fields are all journaled (or its outbox, copied at the checkpoint).
+  expect(Object.keys(share.dispatch).sort()).toEqual(
+    ["holdings", "outbox", "parked", "rotation", "savedOutbox", "waits"].sort(),
   );
 });
