@@ -114,8 +114,12 @@ export class ShareHarness {
     }
   }
 
+  /** Called for each answer to a parked acquire, at the moment it is delivered. */
+  onDeliver: ((c: AcquireCompletion, now: number) => void) | null = null;
+
   private deliver(c: AcquireCompletion): void {
     this.delivered.set(c.ticket, c.result);
+    this.onDeliver?.(c, this.now);
   }
 
   heartbeat(req: ShareHeartbeatRequest): Result<ShareHeartbeatResponse> {
@@ -218,6 +222,9 @@ export class ShareHarness {
       if (due === null || due > end) break;
       this.now = Math.max(this.now, due);
       this.alarm();
+      // onDeadlines must consume what is due (else the alarm would fire hot forever).
+      const after = this.group instanceof ShareGroup ? this.share.nextDeadline() : null;
+      if (after !== null && after <= this.now) throw new Error(`deadline ${after} still due after the alarm`);
     }
     this.now = end;
   }

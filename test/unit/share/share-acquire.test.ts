@@ -44,6 +44,8 @@ describe("acquire", () => {
     const mine = h.share.members.get("a")!.assignment.t![0]!;
     const r = h.take("a", 10, { partitions: [part("t", 0, 5), part("t", 1, 5)] });
     expect(r.records.map((x) => x.partition)).toEqual([mine]);
+    // Its report of the other partition's log end is ignored too.
+    expect(h.share.describe().partitions.map((p) => p.partition)).toEqual([mine]);
     const { step } = h.acquire("zed", 1);
     expect(step.kind === "reply" && !step.result.ok && step.result.error.code).toBe("UNKNOWN_MEMBER_ID");
   });
