@@ -21,7 +21,7 @@
  */
 
 import { DeadlineHeap } from "../deadline-heap.ts";
-import { dictFrom, own } from "../dict.ts";
+import { dictFrom } from "../dict.ts";
 import type { CohortError } from "../errors.ts";
 import {
   type CommitAuth,
@@ -30,6 +30,7 @@ import {
   type MemberDescription,
   partitionKey,
 } from "../group.ts";
+import { noteHeard, raiseCounts, restoredSession } from "../sessions.ts";
 import { UndoMap, UndoSet } from "../undo.ts";
 import {
   type AssignmentNotice,
@@ -107,26 +108,15 @@ export class ConsumerGroup extends Group {
     // Keyed by topic names, which may be `__proto__` or `constructor`: a null-prototype copy.
     this.partitionCounts = dictFrom(record.partitionCounts);
     this.sessionTimeoutMs = record.sessionTimeoutMs;
-    // Restored members get a fresh session from `now`, as Kafka does when a coordinator takes over,
-    // unless they were not heard at all during the object's previous life: an idle object is evicted
-    // and woken by its alarm, and restarting every session then would keep dead members forever. Such
-    // a member keeps the deadline the previous life gave it, written in its row (`graceUntil`) so that
-    // no later life — however short — moves it again.
+    // Sessions after a restart: fresh, or kept for members silent through a whole life (sessions.ts).
     const previousLife = record.wokeAt ?? null;
     this.wokeAt = now;
     if (previousLife !== null) this.touchGroup();
     for (const m of members) {
       this.members.set(m.memberId, m);
       this.index(m);
-      const silent = previousLife !== null && (m.heardIn ?? null) !== previousLife;
-      let deadline = now + this.sessionTimeoutMs;
-      if (silent) {
-        deadline = m.graceUntil ?? previousLife + this.sessionTimeoutMs;
-        if (m.graceUntil === undefined) {
-          m.graceUntil = deadline;
-          this.touchMember(m.memberId);
-        }
-      }
+      const { deadline, rowChanged } = restoredSession(m, previousLife, now, this.sessionTimeoutMs);
+      if (rowChanged) this.touchMember(m.memberId);
       this.sessionDeadlines.set(m.memberId, deadline);
       if (m.state === "UnrevokedPartitions") this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
     }
@@ -375,22 +365,12 @@ export class ConsumerGroup extends Group {
     this.sessionDeadlines.set(memberId, now + this.sessionTimeoutMs);
     this.lastReported.set(memberId, reportedEpoch);
     const m = this.members.get(memberId);
-    if (m && (m.heardIn !== this.wokeAt || m.graceUntil !== undefined)) {
-      m.heardIn = this.wokeAt;
-      delete m.graceUntil;
-      this.touchMember(memberId);
-    }
+    if (m && noteHeard(m, this.wokeAt)) this.touchMember(memberId);
   }
 
   /** Raises partition counts to what a member reports; true when any count grew. */
   notePartitionCounts(counts: readonly { name: string; partitions: number }[]): boolean {
-    let grew = false;
-    for (const { name, partitions } of counts) {
-      if (partitions > (own(this.partitionCounts, name) ?? 0)) {
-        this.partitionCounts[name] = partitions;
-        grew = true;
-      }
-    }
+    const grew = raiseCounts(this.partitionCounts, counts);
     if (grew) this.touchGroup();
     return grew;
   }

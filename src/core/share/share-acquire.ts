@@ -47,7 +47,7 @@ export interface DispatchContext {
   assigned(memberId: string): readonly AssignedPartition[];
   isAssigned(memberId: string, key: string): boolean;
   /** Members assigned the partition. */
-  assignees(key: string): Iterable<string>;
+  assignees(key: string): ReadonlySet<string>;
 }
 
 const count = (r: AcquiredRecords) => r.lastOffset - r.firstOffset + 1;
@@ -207,9 +207,19 @@ export class Dispatcher implements Undoable {
   /** Retries the parked acquires of members assigned any of `keys` (but `except`). */
   wake(ctx: DispatchContext, keys: Iterable<string>, now: number, except?: string): void {
     if (this.parked.size === 0) return;
+    const changed = [...keys];
     const candidates = new Set<string>();
-    for (const key of keys)
-      for (const m of ctx.assignees(key)) if (m !== except && this.parked.has(m)) candidates.add(m);
+    // Visit the smaller side: with more members on a partition than parked acquires (M > P) the
+    // parked ones, else the partitions' members.
+    let members = 0;
+    for (const key of changed) members += ctx.assignees(key).size;
+    if (this.parked.size * changed.length < members) {
+      for (const m of this.parked.keys())
+        if (m !== except && changed.some((key) => ctx.isAssigned(m, key))) candidates.add(m);
+    } else {
+      for (const key of changed)
+        for (const m of ctx.assignees(key)) if (m !== except && this.parked.has(m)) candidates.add(m);
+    }
     this.retry(ctx, candidates, now);
   }
 

@@ -24,6 +24,7 @@ import { type Dict, dictFrom, own } from "../dict.ts";
 import { type CohortError, fail, ok, type Result } from "../errors.ts";
 import { type CommitAuth, Group, type GroupDescription, partitionKey } from "../group.ts";
 import type { ResetChange, ResetRequest } from "../offsets.ts";
+import { noteHeard, raiseCounts, restoredSession } from "../sessions.ts";
 import { UndoMap } from "../undo.ts";
 import { type AssignedPartition, type DispatchContext, Dispatcher } from "./share-acquire.ts";
 import {
@@ -71,6 +72,8 @@ const VOLATILE_FIELDS: readonly string[] = [
 ];
 const ORDERED_FIELDS: readonly string[] = ["members"];
 
+const NOBODY: ReadonlySet<string> = new Set();
+
 export interface ShareRows {
   /** By `partitionKey`; undefined = deleted. */
   partitions: Map<string, SharePartitionRecord | undefined>;
@@ -108,22 +111,15 @@ export class ShareGroup extends Group {
     this.partitionCounts = dictFrom(record.partitionCounts);
     this.sessionTimeoutMs = record.sessionTimeoutMs;
     this.settings = { ...shareSettings(DEFAULT_CONFIG), sessionTimeoutMs: record.sessionTimeoutMs };
-    // Sessions after a restart as in the consumer group (consumer-group.ts): fresh from `now`, except
-    // for members not heard at all during the previous life, which keep the deadline it gave them.
+    // Sessions after a restart: fresh, or kept for members silent through a whole life (sessions.ts).
     const previousLife = record.wokeAt ?? null;
     this.wokeAt = now;
     if (previousLife !== null) this.touchGroup();
     for (const m of members) {
       this.members.set(m.memberId, m);
       this.index(m);
-      let deadline = now + this.sessionTimeoutMs;
-      if (previousLife !== null && (m.heardIn ?? null) !== previousLife) {
-        deadline = m.graceUntil ?? previousLife + this.sessionTimeoutMs;
-        if (m.graceUntil === undefined) {
-          m.graceUntil = deadline;
-          this.touchMember(m.memberId);
-        }
-      }
+      const { deadline, rowChanged } = restoredSession(m, previousLife, now, this.sessionTimeoutMs);
+      if (rowChanged) this.touchMember(m.memberId);
       this.sessions.set(m.memberId, deadline);
     }
     this.table = new PartitionTable(partitions);
@@ -319,7 +315,7 @@ export class ShareGroup extends Group {
       settings: this.settings,
       assigned: (id) => this.assignedLists.get(id) ?? [],
       isAssigned: (id, key) => this.assignees.get(key)?.has(id) ?? false,
-      assignees: (key) => this.assignees.get(key) ?? [],
+      assignees: (key) => this.assignees.get(key) ?? NOBODY,
     };
   }
 
@@ -360,11 +356,7 @@ export class ShareGroup extends Group {
   heard(memberId: string, now: number): void {
     this.sessions.set(memberId, now + this.sessionTimeoutMs);
     const m = this.members.get(memberId);
-    if (m && (m.heardIn !== this.wokeAt || m.graceUntil !== undefined)) {
-      m.heardIn = this.wokeAt;
-      delete m.graceUntil;
-      this.touchMember(memberId);
-    }
+    if (m && noteHeard(m, this.wokeAt)) this.touchMember(memberId);
   }
 
   /**
@@ -391,13 +383,7 @@ export class ShareGroup extends Group {
 
   /** Raises partition counts to what a member reports; true when any count grew. */
   notePartitionCounts(counts: readonly { name: string; partitions: number }[]): boolean {
-    let grew = false;
-    for (const { name, partitions } of counts) {
-      if (partitions > (own(this.partitionCounts, name) ?? 0)) {
-        this.partitionCounts[name] = partitions;
-        grew = true;
-      }
-    }
+    const grew = raiseCounts(this.partitionCounts, counts);
     if (grew) this.touchGroup();
     return grew;
   }

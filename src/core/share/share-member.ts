@@ -7,11 +7,12 @@
 import type { PartitionMap } from "../consumer/partitions.ts";
 import type { Result } from "../errors.ts";
 import type { GroupRecord, TopicPartitions } from "../group.ts";
+import type { SessionMarks } from "../sessions.ts";
 import type { AcknowledgeEntry, AcknowledgeResult, AcquiredRecords, InFlightCounts } from "./share-types.ts";
 
 export type ShareGroupState = "Empty" | "Stable" | "Dead";
 
-export interface ShareMember {
+export interface ShareMember extends SessionMarks {
   memberId: string;
   clientId: string;
   clientHost: string;
@@ -24,10 +25,6 @@ export interface ShareMember {
   assignmentEpoch: number;
   /** Partitions the simple assignor gives the member now (acquire uses these at once). */
   assignment: PartitionMap;
-  /** `wokeAt` of the object's life in which the member was last heard (written once per life). */
-  heardIn?: number | null;
-  /** The session deadline a restart kept for a member silent through a whole life; cleared when heard. */
-  graceUntil?: number;
 }
 
 export interface ShareRecord extends GroupRecord {

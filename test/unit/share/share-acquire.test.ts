@@ -136,6 +136,26 @@ describe("acquire", () => {
   });
 });
 
+describe("work", () => {
+  it("acknowledge and acquire change only the partitions they name or take from", () => {
+    const { h, parts } = alone(40, 10);
+    h.take("a", 400, { partitions: parts });
+    const table = (h.share as unknown as { table: { edit: (t: string, p: number) => unknown } }).table;
+    const edited: number[] = [];
+    const edit = table.edit.bind(table);
+    table.edit = (t: string, p: number, ...rest: unknown[]) => {
+      edited.push(p);
+      return (edit as (...a: unknown[]) => unknown)(t, p, ...rest);
+    };
+    h.ack("a", [entry("t", 7, 0, 9, "release")]);
+    expect(edited).toEqual([7]);
+    edited.length = 0;
+    // The released records are the only ones available: the acquire changes that partition alone.
+    expect(h.take("a", 5).records.map((r) => r.partition)).toEqual([7]);
+    expect(edited).toEqual([7]);
+  });
+});
+
 describe("long polls", () => {
   it("with nothing to hand out and maxWaitMs > 0 the acquire parks, then ends empty at its deadline", () => {
     const { h, parts } = alone(1, 0);
