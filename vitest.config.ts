@@ -61,6 +61,19 @@ export default defineConfig({
         GROUP_MIN_SESSION_TIMEOUT_MS: "1000",
         GROUP_INITIAL_REBALANCE_DELAY_MS: "300",
       }),
+      // Share groups with locks and sessions short enough that the alarm's expiry runs in real time,
+      // a small delivery limit and in-flight cap (both at Kafka's floors), and earliest resets.
+      workersProject("workers-share", ["test/share/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        SHARE_RECORD_LOCK_DURATION_MS: "1500",
+        SHARE_SESSION_TIMEOUT_MS: "3000",
+        SHARE_HEARTBEAT_INTERVAL_MS: "500",
+        SHARE_DELIVERY_COUNT_LIMIT: "3",
+        SHARE_PARTITION_MAX_RECORD_LOCKS: "100",
+        SHARE_AUTO_OFFSET_RESET: "earliest",
+        OFFSETS_RETENTION_MS: "600000",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.

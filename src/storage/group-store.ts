@@ -9,11 +9,13 @@
  * only when it is that large: the limits make that rare (a consumer member holding ~40,000 partitions;
  * GROUP_MAX_PARTITIONS bounds how large it can get, README), and a usual member is one row as before.
  * Every statement's written and read rows are counted, so tests and benchmarks can show what an
- * operation costs.
+ * operation costs. A share group's own rows (share-partitions, archived ranges) are share-store.ts's,
+ * counted here with the rest.
  */
 
 import type { DirtyRows, GroupRecord } from "../core/group";
 import type { OffsetAges, OffsetRow } from "../core/offsets";
+import { SHARE_MIGRATION, type ShareRows, ShareStore } from "./share-store.ts";
 
 /** Schema migrations by version; each runs once, in order, inside the constructor's blockConcurrencyWhile. */
 const MIGRATIONS: string[] = [
@@ -26,6 +28,8 @@ const MIGRATIONS: string[] = [
   // The continuation of records longer than PART_CHARS: owner "group" or "member:<id>", part ≥ 1.
   `CREATE TABLE record_parts (owner TEXT NOT NULL, part INTEGER NOT NULL CHECK (part >= 1), record TEXT NOT NULL,
      PRIMARY KEY (owner, part)) WITHOUT ROWID;`,
+  // Share groups (API.md §7): share-partitions and the archived listing (share-store.ts).
+  SHARE_MIGRATION,
 ];
 
 /** UTF-16 units per stored piece of a record: ≤ 768 KiB of UTF-8, under the 1 MB a row may take here. */
@@ -86,9 +90,12 @@ export class GroupStore implements OffsetAges {
   private readonly parts = new Map<string, number>();
 
   private readonly sql: SqlStorage;
+  /** A share group's own rows, counted with these. */
+  readonly share: ShareStore;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
+    this.share = new ShareStore((query, ...bindings) => this.exec(query, ...bindings), splitRecord);
   }
 
   /** Runs a query to the end and counts the rows it read and wrote (final only once drained). */
@@ -116,7 +123,8 @@ export class GroupStore implements OffsetAges {
     }
   }
 
-  loadGroup(): { record: GroupRecord; members: unknown[] } | null {
+  /** The group's rows; a share group's share-partitions and archived ranges with them. */
+  loadGroup(): { record: GroupRecord; members: unknown[]; share?: ShareRows } | null {
     const row = this.exec("SELECT record FROM group_row WHERE id = 1")[0];
     // No group row, no offsets: a group is created by its first commit and its rows go together.
     if (!row) {
@@ -135,11 +143,13 @@ export class GroupStore implements OffsetAges {
       return more.length === 0 ? first : first + more.join("");
     };
     const members = this.exec("SELECT member_id, record FROM members");
+    const record = JSON.parse(whole(GROUP_OWNER, row.record as string)) as GroupRecord;
     return {
-      record: JSON.parse(whole(GROUP_OWNER, row.record as string)) as GroupRecord,
+      record,
       members: members.map(
         (m) => JSON.parse(whole(memberOwner(m.member_id as string), m.record as string)) as unknown,
       ),
+      ...(record.type === "share" ? { share: this.share.load() } : {}),
     };
   }
 
@@ -302,6 +312,7 @@ export class GroupStore implements OffsetAges {
     this.forgetOffsets();
     this.topics = undefined;
     this.parts.clear();
+    this.share.forget();
   }
 
   /** Forgets what was remembered about the offsets, after some were deleted. */
@@ -357,6 +368,7 @@ export class GroupStore implements OffsetAges {
     this.write("DELETE FROM members");
     this.write("DELETE FROM group_row");
     this.write("DELETE FROM record_parts");
+    this.share.deleteAll();
     this.topics = new Map();
   }
 }
