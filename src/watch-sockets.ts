@@ -69,7 +69,8 @@ export class WatchSockets {
     if (config.authMode === "jwt" && !(Number.isFinite(expiresAt) && expiresAt > now)) {
       return refuse({ code: "UNAUTHENTICATED", message: "the watch upgrade carries no valid token" });
     }
-    if (group && !(group instanceof ConsumerGroup) && group.memberCount > 0) {
+    // A share group's offsets are its own protocol's: refused even without members.
+    if (group && !(group instanceof ConsumerGroup) && (group.memberCount > 0 || group.type === "share")) {
       return refuse({
         code: "INCONSISTENT_GROUP_PROTOCOL",
         message: `group ${target.groupId} is a ${group.type} group: the watch is for consumer-protocol members`,

@@ -14,6 +14,7 @@ import { classicRoutes } from "./routes/classic.ts";
 import { consumerRoutes } from "./routes/consumer.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { offsetRoutes } from "./routes/offsets.ts";
+import { shareRoutes } from "./routes/share.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -48,7 +49,8 @@ const v1Routes = v1
   .route("/", offsetRoutes)
   .route("/", groupRoutes)
   .route("/", consumerRoutes)
-  .route("/", classicRoutes);
+  .route("/", classicRoutes)
+  .route("/", shareRoutes);
 
 /** The one route that upgrades to a WebSocket (API.md §5). */
 const WATCH_PATH = /^\/v1\/groups\/[^/]+\/members\/[^/]+\/watch$/;

@@ -4,14 +4,8 @@
  */
 
 import { createRoute, z } from "@hono/zod-openapi";
-import {
-  GroupDescription,
-  GroupParams,
-  GroupSummary,
-  GroupType,
-  LagResponse,
-  repeated,
-} from "../../api/schemas.ts";
+import { GroupParams, GroupSummary, GroupType, LagResponse, repeated } from "../../api/schemas.ts";
+import { DescribeResponse } from "../../api/share-schemas.ts";
 import { ok } from "../../core/errors.ts";
 import { directory } from "../../directory-object.ts";
 import { authorize, mayAccess } from "../auth.ts";
@@ -50,7 +44,7 @@ export const groupRoutes = newApp()
       summary: "Describe a group: state, protocol, members and their assignments",
       middleware: [authorize("describe")] as const,
       request: { params: GroupParams },
-      responses: { ...jsonOk(GroupDescription, "The group"), ...errorsOf(400, 404) },
+      responses: { ...jsonOk(DescribeResponse, "The group"), ...errorsOf(400, 404) },
     }),
     async (c) => {
       const { groupId } = c.req.valid("param");

@@ -1,0 +1,318 @@
+/**
+ * The machinery under GroupObject: one Durable Object per group loads the group from SQLite once, lets
+ * the core decide, writes what changed in one transaction, keeps the single alarm at the earliest
+ * deadline, answers parked requests (classic joins and syncs, share acquires) once their rows are
+ * written, tells the directory when the group's summary changes, and undoes a failed step exactly.
+ * GroupObject (group-object.ts) is the RPC surface on top: each route's decision, run through here.
+ */
+
+import { DurableObject } from "cloudflare:workers";
+import * as clock from "./core/clock.ts";
+import { type Config, readConfig } from "./core/config.ts";
+import { fail, ok, type Result } from "./core/errors.ts";
+import type { Group } from "./core/group.ts";
+import { expiryHint, planExpiry } from "./core/offsets.ts";
+import { restoreGroup } from "./core/restore.ts";
+import { shareSettings } from "./core/share/share-types.ts";
+import { directory } from "./directory-object.ts";
+import * as share from "./share-shell.ts";
+import { GroupStore } from "./storage/group-store.ts";
+import { WatchSockets } from "./watch-sockets.ts";
+
+export abstract class GroupShell extends DurableObject<Env> {
+  protected readonly store: GroupStore;
+  protected readonly watch: WatchSockets;
+  protected readonly config: Config | null;
+  protected group: Group | null = null;
+  /** The time the alarm is set for (null: none); it never lies after the earliest deadline. */
+  protected armedAt: number | null = null;
+  /** The directory entry last written for this group (JSON), to write it only when it changes. */
+  private listed: string | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new GroupStore(ctx.storage.sql);
+    this.watch = new WatchSockets(ctx);
+    const read = readConfig(env as unknown as Record<string, unknown>);
+    this.config = read.ok ? read.config : null;
+    ctx.blockConcurrencyWhile(async () => {
+      this.store.migrate();
+      const saved = this.store.loadGroup();
+      if (saved) this.group = restoreGroup(saved.record, saved.members, clock.now(), saved.share);
+      this.armedAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Pushes changed assignments and closes removed members' sockets, for the group an event ran on. */
+  protected pushAssignments(except?: string, group: Group | null = this.group): void {
+    this.watch.notify(group, except);
+  }
+
+  // ---- parked requests: classic joins and syncs, share acquires ----
+
+  /** Resolvers of parked requests, by ticket. A restart loses them and fails their RPC calls (503). */
+  private readonly parked = new Map<number, (result: Result<unknown>) => void>();
+  private lastTicket = 0;
+
+  /**
+   * Runs a decision that may park its request through `mutate()`. A parked request's resolver is
+   * registered inside the same synchronous step that parks it, so no completion can arrive before it;
+   * completions (of this request or others it woke) are delivered once the step's rows are written.
+   * If the step fails, the group is exactly as before it: requests parked earlier stay parked (what
+   * they wait for is unchanged) and only this one is answered.
+   */
+  protected async parkedCall<T>(
+    groupId: string,
+    decide: (now: number, config: Config, ticket: number) => share.Decision<T>,
+    sql: "in-decision" | "after-decision" = "in-decision",
+  ): Promise<Result<T>> {
+    const ticket = ++this.lastTicket;
+    let ranOn: Group | null = null;
+    let parked: Promise<Result<T>> | undefined;
+    let failed = false;
+    const result = await this.mutate(
+      groupId,
+      (config, now): Result<T | undefined> => {
+        const { group, step } = decide(now, config, ticket);
+        this.group = ranOn = group;
+        if (step.kind === "reply") return step.result;
+        parked = new Promise((resolve) => this.parked.set(ticket, resolve as (r: Result<unknown>) => void));
+        return ok(undefined);
+      },
+      sql,
+      () => {
+        failed = true;
+        this.parked.delete(ticket);
+      },
+    );
+    if (failed) return result as Result<T>;
+    this.deliver(ranOn);
+    return parked ?? (result as Result<T>);
+  }
+
+  /** Answers parked requests from the completions a group produced (in requests or the alarm). */
+  private deliver(group: Group | null): void {
+    if (!hasCompletions(group)) return;
+    for (const done of group.takeCompletions()) {
+      const resolve = this.parked.get(done.ticket);
+      this.parked.delete(done.ticket);
+      resolve?.(done.result);
+    }
+  }
+
+  private releaseParked(): void {
+    const retry = fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator restarted its state; retry");
+    for (const resolve of this.parked.values()) resolve(retry);
+    this.parked.clear();
+  }
+
+  // ---- the single alarm: every deadline, offsets expiry included ----
+
+  /** Alarms that failed in a row: each retry waits longer, so a deterministic failure cannot loop hot. */
+  private alarmFailures = 0;
+  /** While alarms fail, no request re-arms the alarm before this (the overdue deadline would be hot). */
+  private alarmRetryAt = 0;
+
+  override async alarm(): Promise<void> {
+    this.armedAt = null;
+    this.watch.closeExpired(Date.now());
+    const group = this.group;
+    if (!group || !this.config) return;
+    const now = clock.now();
+    const retention = this.config.offsetsRetentionMs;
+    let next: number | null = null;
+    share.configureShare(group, shareSettings(this.config));
+    group.checkpoint();
+    try {
+      this.ctx.storage.transactionSync(() => {
+        group.onDeadlines(now);
+        let plan = planExpiry(group, this.store, now, retention);
+        if (plan.expire) {
+          this.store.expireOffsets(plan.expire.committedUpTo, plan.expire.topics);
+          plan = planExpiry(group, this.store, now, retention);
+        }
+        next = minDeadline(group.nextDeadline(), plan.next);
+        this.persist(group);
+      });
+    } catch (err) {
+      this.recover(group, err, "alarm");
+      // Retried by re-arming, not by throwing: the runtime gives up on an alarm after a few retries.
+      this.alarmFailures++;
+      this.alarmRetryAt = now + alarmRetryDelay(this.alarmFailures);
+      await this.arm(this.alarmRetryAt, true);
+      return;
+    }
+    group.markSaved();
+    group.keepChanges();
+    this.alarmFailures = 0;
+    this.alarmRetryAt = 0;
+    this.pushAssignments(undefined, group);
+    this.deliver(group);
+    if (this.group) await this.arm(next, true);
+    await this.syncDirectory(group.groupId);
+  }
+
+  // ---- the shell's one mutation path, and its one failure path ----
+
+  /**
+   * Runs a core decision at one `now`, then persists what it changed in the same transaction, drops a
+   * group left with no members and no offsets, arms the alarm if a deadline moved earlier, and updates
+   * the directory. Nothing here is written on a path that changed nothing.
+   *
+   * `sql: "in-decision"` is for decisions that write offsets themselves: the transaction spans the
+   * decision. Protocol decisions only change the in-memory group, so a transaction is opened only when
+   * they left rows to write — a steady heartbeat opens none.
+   *
+   * A throw anywhere in the decision or the write is one failure path (`recover`): the transaction
+   * rolled back, the group is exactly what it was before (deadlines included), and the caller gets a
+   * 503 as data; `onFailure` lets it answer what it parked in the failed step.
+   */
+  protected async mutate<T>(
+    groupId: string,
+    decide: (config: Config, now: number) => Result<T>,
+    sql: "in-decision" | "after-decision" = "in-decision",
+    onFailure?: () => void,
+  ): Promise<Result<T>> {
+    const config = this.config;
+    if (!config) return fail("COORDINATOR_NOT_AVAILABLE", "the coordinator's configuration is invalid");
+    const now = clock.now();
+    const before = this.group;
+    share.configureShare(before, shareSettings(config));
+    before?.checkpoint();
+    let result: Result<T> = fail("COORDINATOR_NOT_AVAILABLE", "not run");
+    let written: Group | null = null;
+    try {
+      if (sql === "in-decision") {
+        this.ctx.storage.transactionSync(() => {
+          result = decide(config, now);
+          written = this.group;
+          if (written) this.persist(written);
+        });
+      } else {
+        result = decide(config, now);
+        const group = this.group;
+        if (group && (group.dirty || group.memberCount === 0)) {
+          written = group;
+          this.ctx.storage.transactionSync(() => this.persist(group));
+        }
+      }
+    } catch (err) {
+      this.recover(before, err, "request");
+      onFailure?.();
+      return fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator could not complete the request; retry");
+    }
+    (written as Group | null)?.markSaved();
+    before?.keepChanges();
+    const group = this.group;
+    if (group) {
+      // A step that wrote rows may have changed subscriptions or commits: KIP-496 plans again then.
+      const changed = written !== null;
+      const hint = expiryHint(group, result.ok, now, config.offsetsRetentionMs, this.store, changed);
+      await this.arm(minDeadline(group.nextDeadline(), hint));
+    }
+    await this.syncDirectory(groupId);
+    return result;
+  }
+
+  /**
+   * After a throw: SQLite rolled the transaction back; the group comes back from those rows, and takes
+   * the volatile state (deadlines, parked tickets, notices) of the object it replaces, whose journal
+   * undid the failed step. Memory = SQLite = before, and no member's timer restarts.
+   */
+  private recover(before: Group | null, err: unknown, entry: string): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    console.error(
+      JSON.stringify({
+        event: "cohort.failure",
+        entry,
+        groupId: before?.groupId ?? this.group?.groupId ?? null,
+        error: error.message,
+        stack: error.stack?.split("\n").slice(0, 4).join(" | "),
+      }),
+    );
+    before?.rollback();
+    try {
+      this.reload(before);
+    } catch (reloadErr) {
+      // The rows cannot even be read: answer everything parked, and restart the object (it reloads
+      // from SQLite in its constructor) rather than go on with a half-applied group in memory.
+      this.releaseParked();
+      this.ctx.abort(`cohort: the group could not be reloaded after a failure: ${String(reloadErr)}`);
+      throw reloadErr;
+    }
+  }
+
+  /** Writes the group's changed rows, or removes a group with no members and no offsets (API.md §3). */
+  private persist(group: Group): void {
+    if (group.memberCount === 0 && !group.isPinned() && !this.store.hasOffsets()) {
+      this.store.deleteAll();
+      this.group = null;
+      return;
+    }
+    // The marks stay until the transaction committed (`markSaved`): a failed write loses none.
+    const rows = group.dirtyRows();
+    if (rows.group || rows.members.size > 0) this.store.saveGroup(group.toRecord(), rows);
+    share.persistShare(group, this.store.share);
+  }
+
+  /** Rebuilds the group from SQLite; with `before`, in its member order and with its volatile state. */
+  private reload(before: Group | null = null): void {
+    this.store.forget();
+    const saved = this.store.loadGroup();
+    if (!saved) {
+      this.group = null;
+      return;
+    }
+    const members = before ? inOrderOf(saved.members, before.memberIds()) : saved.members;
+    const group = restoreGroup(saved.record, members, clock.now(), saved.share);
+    if (before) group.adoptVolatile(before);
+    this.group = group;
+  }
+
+  /** Sets the alarm at `deadline` when it is earlier than the one set (or, `exact`, to precisely it). */
+  private async arm(deadline: number | null, exact = false): Promise<void> {
+    if (deadline === null) {
+      if (exact && this.armedAt !== null) await this.ctx.storage.deleteAlarm();
+      if (exact) this.armedAt = null;
+      return;
+    }
+    // While the alarm fails, an overdue deadline waits for the retry instead of firing at once.
+    if (this.alarmFailures > 0) deadline = Math.max(deadline, this.alarmRetryAt);
+    if (!exact && this.armedAt !== null && this.armedAt <= deadline) return;
+    this.armedAt = deadline;
+    await this.ctx.storage.setAlarm(deadline);
+  }
+
+  private async syncDirectory(groupId: string): Promise<void> {
+    const entry = this.group ? JSON.stringify(this.group.summary()) : "";
+    if (entry === this.listed) return;
+    try {
+      await directory(this.env).record(groupId, this.group ? this.group.summary() : null);
+      this.listed = entry;
+    } catch (err) {
+      // The next mutation retries; the group itself is unaffected.
+      console.error("cohort: directory update failed", groupId, err);
+    }
+  }
+}
+
+/** A group that answers parked requests later (classic joins and syncs, share acquires). */
+interface Completes {
+  takeCompletions(): { ticket: number; result: Result<unknown> }[];
+}
+const hasCompletions = (group: Group | null): group is Group & Completes =>
+  typeof (group as Partial<Completes> | null)?.takeCompletions === "function";
+
+const minDeadline = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b);
+
+/** 1 s, 2 s, 4 s, … up to a minute: how long a failed alarm waits before it runs again. */
+const alarmRetryDelay = (failures: number): number => Math.min(60_000, 1000 * 2 ** (failures - 1));
+
+/** Restored member rows in the order of `ids` (the live group's), unknown ones last. */
+function inOrderOf(rows: unknown[], ids: Iterable<string>): unknown[] {
+  const rank = new Map<string, number>();
+  for (const id of ids) rank.set(id, rank.size);
+  const at = (row: unknown) => rank.get((row as { memberId: string }).memberId) ?? rank.size;
+  return [...rows].sort((a, b) => at(a) - at(b));
+}
