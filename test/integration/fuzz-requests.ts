@@ -180,6 +180,51 @@ const classicLeaveBody = fc.record({
   ),
 });
 
+// Share groups (API.md §7): members named like prototype keys, offsets and counts at and past bounds.
+const shareMember = mostly(fc.constantFrom("s1", "s2", ...PROTO_KEYS), memberId);
+const shareHeartbeatBody = fc.record(
+  {
+    memberId: shareMember,
+    memberEpoch: mostly(fc.integer({ min: -1, max: 4 }), hostileNumbers),
+    clientId: name,
+    subscribedTopics,
+  },
+  { requiredKeys: ["memberEpoch"] },
+);
+const offsetValue = mostly(fc.integer({ min: 0, max: 300 }), hostileNumbers);
+const ackEntries = fc.array(
+  fc.record({
+    topic: name,
+    partition: small(4),
+    firstOffset: offsetValue,
+    lastOffset: offsetValue,
+    type: mostly(fc.constantFrom("accept", "release", "reject", "renew"), fc.constantFrom(...PROTO_KEYS)),
+  }),
+  { maxLength: 4 },
+);
+const acquireBody = fc.record(
+  {
+    memberId: shareMember,
+    maxRecords: mostly(fc.integer({ min: 1, max: 200 }), hostileNumbers),
+    // Long polls stay short: the fuzz must not wait out 30-second holds.
+    maxWaitMs: mostly(fc.constantFrom(0, 0, 20), hostileNumbers),
+    partitions: fc.array(
+      fc.record(
+        { topic: name, partition: small(4), logEndOffset: offsetValue, logStartOffset: offsetValue },
+        { requiredKeys: ["topic", "partition"] },
+      ),
+      { maxLength: 4 },
+    ),
+    acknowledgements: ackEntries,
+  },
+  { requiredKeys: ["memberId"] },
+);
+const acknowledgeBody = fc.record({ memberId: shareMember, acknowledgements: ackEntries });
+const redriveBody = fc.record(
+  { topic: name, partition: small(4), firstOffset: offsetValue, lastOffset: offsetValue },
+  { requiredKeys: ["topic"] },
+);
+
 const post = (route: string, suffix: string, body: fc.Arbitrary<unknown>): fc.Arbitrary<Shot> =>
   fc
     .tuple(groupSeg, body)
@@ -193,6 +238,25 @@ export const randomShots: fc.Arbitrary<Shot> = fc.oneof(
   { weight: 2, arbitrary: post("classic-sync", "/classic/sync", classicSyncBody) },
   { weight: 1, arbitrary: post("classic-heartbeat", "/classic/heartbeat", classicHeartbeatBody) },
   { weight: 1, arbitrary: post("classic-leave", "/classic/leave", classicLeaveBody) },
+  { weight: 3, arbitrary: post("share-heartbeat", "/share/heartbeat", shareHeartbeatBody) },
+  { weight: 3, arbitrary: post("share-acquire", "/share/acquire", acquireBody) },
+  { weight: 2, arbitrary: post("share-acknowledge", "/share/acknowledge", acknowledgeBody) },
+  { weight: 1, arbitrary: post("share-redrive", "/share/archived/redrive", redriveBody) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        groupSeg,
+        fc.record({ topic: hostileNames, limit: hostileNumbers, cursor: hostileNames }, { requiredKeys: [] }),
+      )
+      .map(([g, q]) => ({
+        route: "share-archived",
+        method: "GET",
+        path: `/v1/groups/${g}/share/archived?${Object.entries(q)
+          .map(([k, v]) => `${k}=${safeEncode(String(v))}`)
+          .join("&")}`,
+      })),
+  },
   {
     weight: 2,
     arbitrary: fc.tuple(groupSeg, fc.array(hostileNames, { maxLength: 5 })).map(([g, ts]) => ({
@@ -260,6 +324,10 @@ export function rawShots(): Shot[] {
     ["classic-sync", "/classic/sync"],
     ["classic-heartbeat", "/classic/heartbeat"],
     ["classic-leave", "/classic/leave"],
+    ["share-heartbeat", "/share/heartbeat"],
+    ["share-acquire", "/share/acquire"],
+    ["share-acknowledge", "/share/acknowledge"],
+    ["share-redrive", "/share/archived/redrive"],
   ];
   const bodies: [string, string][] = [
     [deepJson(10_000), "application/json"],

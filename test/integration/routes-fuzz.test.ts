@@ -1,5 +1,5 @@
 /**
- * Every HTTP route under hostile values (API.md §1): prototype-key and unicode names, names at and over
+ * Every HTTP route (share routes included) under hostile values (API.md §1): prototype-key and unicode names, names at and over
  * the 249-char limit, numbers at and past their bounds, 10,000 offsets, maximum partitions, 1,000
  * repeated query values, JSON nested 10,000 deep, duplicate keys, wrong content types. Requests run
  * eight at a time (parked classic joins overlap) against groups shared by many requests, so state
@@ -11,6 +11,7 @@ import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { json, limitShots, randomShots, rawShots, type Shot } from "./fuzz-requests";
+import { shareLimitShots } from "./fuzz-share-limits";
 import { contractProblem, fuzzSeed, PROTO_KEYS, pool, Tally } from "./fuzz-values";
 import { token } from "./helpers";
 
@@ -37,7 +38,12 @@ async function fire(shot: Shot, auth: string): Promise<{ status: number; text: s
 it("answers every route's hostile requests without a 5xx and with API.md §1 errors", async () => {
   const seed = fuzzSeed();
   const auth = await token();
-  const shots = [...fc.sample(randomShots, { numRuns: 1200, seed }), ...rawShots(), ...limitShots()];
+  const shots = [
+    ...fc.sample(randomShots, { numRuns: 1200, seed }),
+    ...rawShots(),
+    ...limitShots(),
+    ...shareLimitShots(),
+  ];
   const tally = new Tally();
   let answered = 0;
   await pool(
@@ -190,6 +196,76 @@ it("serves members whose topics, instance ids and owned partitions are prototype
   );
   console.log(
     `prototype-key lives:\n${[...tally.counts]
+      .sort()
+      .map(([k, n]) => `  ${n} × ${k}`)
+      .join("\n")}`,
+  );
+  tally.expectClean();
+}, 30_000);
+
+it("serves share members, topics and groups named like prototype keys over their whole life", async () => {
+  const tally = new Tally();
+  await Promise.all(
+    PROTO_KEYS.map(async (key) => {
+      const g = `fuzz-share-${key}`;
+      const base = `/v1/groups/${g}/share`;
+      const joined = await step(tally, "share-heartbeat", "POST", `${base}/heartbeat`, {
+        memberId: key,
+        memberEpoch: 0,
+        clientId: key,
+        subscribedTopics: [{ name: key, partitions: 2 }],
+      });
+      const report = [0, 1].map((partition) => ({
+        topic: key,
+        partition,
+        logStartOffset: 0,
+        logEndOffset: 30,
+      }));
+      // `latest` (the default) starts at the log end: a second report with a larger end gives records.
+      await step(tally, "share-acquire", "POST", `${base}/acquire`, { memberId: key, partitions: report });
+      const bigger = report.map((p) => ({ ...p, logEndOffset: 36 }));
+      const got = await step(tally, "share-acquire", "POST", `${base}/acquire`, {
+        memberId: key,
+        maxRecords: 12,
+        partitions: bigger,
+      });
+      const records: any[] = got.records ?? [];
+      tally.add(
+        { route: "share-acquired", status: 200, detail: `${key}: ${JSON.stringify(records)}` },
+        records.length > 0 ? null : `share member ${key} acquired nothing`,
+      );
+      const types = ["accept", "release", "reject", "renew"];
+      await step(tally, "share-acknowledge", "POST", `${base}/acknowledge`, {
+        memberId: key,
+        acknowledgements: records.map((r, i) => ({ ...r, deliveryCount: undefined, type: types[i % 4] })),
+      });
+      await step(tally, "share-archived", "GET", `${base}/archived?topic=${key}&limit=5`);
+      await step(tally, "share-redrive", "POST", `${base}/archived/redrive`, { topic: key });
+      await step(tally, "describe", "GET", `/v1/groups/${g}`);
+      await step(tally, "lag", "GET", `/v1/groups/${g}/lag`);
+      await step(tally, "fetch-offsets", "GET", `/v1/groups/${g}/offsets?topic=${key}&topic=__proto__`);
+      await step(tally, "fetch-offset", "GET", `/v1/groups/${g}/offsets/${key}/1`);
+      await step(tally, "commit", "POST", `/v1/groups/${g}/offsets`, {
+        offsets: [{ topic: key, partition: 0, offset: 1 }],
+      });
+      await step(tally, "heartbeat", "POST", `/v1/groups/${g}/heartbeat`, {
+        memberId: key,
+        memberEpoch: 0,
+        subscribedTopics: [{ name: key, partitions: 2 }],
+        ownedPartitions: [],
+      });
+      await step(tally, "share-heartbeat", "POST", `${base}/heartbeat`, {
+        memberId: key,
+        memberEpoch: joined.memberEpoch ?? 1,
+      });
+      await step(tally, "share-heartbeat", "POST", `${base}/heartbeat`, { memberId: key, memberEpoch: -1 });
+      await step(tally, "reset", "POST", `/v1/groups/${g}/offsets/reset`, { topic: key, to: "earliest" });
+      await step(tally, "delete-offsets", "DELETE", `/v1/groups/${g}/offsets/${key}?partition=0`);
+      await step(tally, "delete-group", "DELETE", `/v1/groups/${g}`);
+    }),
+  );
+  console.log(
+    `share prototype-key lives:\n${[...tally.counts]
       .sort()
       .map(([k, n]) => `  ${n} × ${k}`)
       .join("\n")}`,
