@@ -7,12 +7,14 @@
  * (409 INCONSISTENT_GROUP_PROTOCOL both ways). Settings: vitest.config.ts workers-share.
  */
 
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { join } from "../consumer/consumer-helpers";
-import { call, commit, expectError, freshGroup } from "../integration/helpers";
+import { call, commit, expectError, freshGroup, token } from "../integration/helpers";
 import {
   ack,
   acknowledge,
+  acquire,
   archived,
   beatShare,
   DELIVERY_LIMIT,
@@ -84,6 +86,7 @@ describe("acquire and acknowledge", () => {
       offsetsOf([{ topic: "t", partition: 0, firstOffset: 5, lastOffset: 19 }]),
     );
     expect((await take(g, a, [])).body.records).toEqual([]);
+    expectError(await acquire(g, { memberId: "ghost", maxRecords: 1 }), 409, "UNKNOWN_MEMBER_ID", 25);
     const p = await sharePartition(g);
     expect(p).toMatchObject({
       startOffset: 0,
@@ -245,6 +248,11 @@ describe("across group types", () => {
     inconsistent(
       await commit(g, [{ topic: "t", partition: 0, offset: 1 }], { memberId: "a", memberEpoch: 1 }),
     );
+    const upgrade = await exports.default.fetch(`http://cohort.test/v1/groups/${g}/members/a/watch`, {
+      headers: { upgrade: "websocket", authorization: `Bearer ${await token()}` },
+    });
+    expect(upgrade.status).toBe(409);
+    expect(((await upgrade.json()) as any).error.code).toBe("INCONSISTENT_GROUP_PROTOCOL");
     const consumer = freshGroup("types");
     await join(consumer, "c", { t: 1 });
     inconsistent(
