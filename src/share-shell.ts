@@ -123,7 +123,6 @@ export function heartbeat(
   config: Config,
 ): Decision<ShareHeartbeatResponse> {
   const out = shareHeartbeat(existing, groupId, req, now, settings, config, () => crypto.randomUUID());
-  if (isShareGroup(out.group)) out.group.configure(settings);
   return reply(out.group, out.result);
 }
 

@@ -6,8 +6,8 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { MAX_SUBSCRIBED_TOPICS, SubscribedTopic } from "./consumer-schemas.ts";
-import { GroupDescription, MemberId, Offset, Partition, Topic, TopicPartitions } from "./schemas.ts";
+import { HeartbeatResponse, MAX_SUBSCRIBED_TOPICS, SubscribedTopic } from "./consumer-schemas.ts";
+import { GroupDescription, MemberId, Offset, Partition, Topic } from "./schemas.ts";
 
 /** Offsets one acquire may hand out (API.md §7). */
 export const MAX_ACQUIRE_RECORDS = 10_000;
@@ -22,6 +22,8 @@ export const DEFAULT_ARCHIVED_PAGE = 1000;
 export const MAX_CURSOR_CHARS = 1024;
 
 const Count = z.number().int().min(0);
+/** An offset range of one partition, as every share request and answer names it. */
+const OffsetRange = { topic: Topic, partition: Partition, firstOffset: Offset, lastOffset: Offset };
 
 export const ShareHeartbeatBody = z
   .object({
@@ -37,14 +39,8 @@ export const ShareHeartbeatBody = z
   })
   .openapi("ShareHeartbeatRequest");
 
-export const ShareHeartbeatResponse = z
-  .object({
-    memberId: z.string(),
-    memberEpoch: z.number().int(),
-    heartbeatIntervalMs: z.number().int(),
-    assignment: z.object({ partitions: z.array(TopicPartitions) }),
-  })
-  .openapi("ShareHeartbeatResponse");
+/** The consumer heartbeat's answer (API.md §7 repeats §5's). */
+export const ShareHeartbeatResponse = HeartbeatResponse.openapi("ShareHeartbeatResponse");
 
 export const AcknowledgeType = z.enum(["accept", "release", "reject", "renew"]);
 
@@ -55,13 +51,7 @@ const inOrder = {
 };
 
 export const AcknowledgeEntry = z
-  .object({
-    topic: Topic,
-    partition: Partition,
-    firstOffset: Offset,
-    lastOffset: Offset,
-    type: AcknowledgeType,
-  })
+  .object({ ...OffsetRange, type: AcknowledgeType })
   .refine(inOrder.check, inOrder.message)
   .openapi("AcknowledgeEntry");
 
@@ -75,13 +65,7 @@ const EntryError = z.object({
 });
 
 export const AcknowledgeResult = z
-  .object({
-    topic: Topic,
-    partition: Partition,
-    firstOffset: Offset,
-    lastOffset: Offset,
-    error: EntryError.nullable(),
-  })
+  .object({ ...OffsetRange, error: EntryError.nullable() })
   .openapi("AcknowledgeResult");
 
 export const AcquirePartition = z
@@ -113,15 +97,7 @@ export const AcquireBody = z
   })
   .openapi("ShareAcquireRequest");
 
-export const AcquiredRecords = z
-  .object({
-    topic: Topic,
-    partition: Partition,
-    firstOffset: Offset,
-    lastOffset: Offset,
-    deliveryCount: Count,
-  })
-  .openapi("AcquiredRecords");
+export const AcquiredRecords = z.object({ ...OffsetRange, deliveryCount: Count }).openapi("AcquiredRecords");
 
 export const AcquireResponse = z
   .object({
@@ -153,10 +129,7 @@ export const ArchivedQuery = z.object({
 
 export const ArchivedRange = z
   .object({
-    topic: Topic,
-    partition: Partition,
-    firstOffset: Offset,
-    lastOffset: Offset,
+    ...OffsetRange,
     deliveryCount: Count,
     reason: z.enum(["rejected", "delivery_limit", "log_start"]),
     archivedAt: z.number().int(),

@@ -3,9 +3,9 @@
  * and helpers that keep each route's OpenAPI description short.
  */
 
-import { OpenAPIHono, type z } from "@hono/zod-openapi";
-import { ErrorResponse } from "../api/schemas.ts";
-import type { AppEnv } from "./auth.ts";
+import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
+import { ErrorResponse, GroupParams } from "../api/schemas.ts";
+import { type AppEnv, authorize, type Scope } from "./auth.ts";
 import { errorOf, errorResponse } from "./respond.ts";
 
 /** A Hono app (or sub-app) whose zod validation failures answer 400 with the problems listed. */
@@ -49,6 +49,27 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "PAYLOAD_TOO_LARGE",
   503: "COORDINATOR_NOT_AVAILABLE or COORDINATOR_LOAD_IN_PROGRESS (with Retry-After)",
 };
+
+/** A POST of a JSON body to `/groups/{groupId}/<path>`, in one scope (the protocol routes). */
+export const groupPost = <B extends z.ZodType, R extends z.ZodType>(route: {
+  path: string;
+  tags: string[];
+  scope: Scope;
+  summary: string;
+  body: B;
+  response: R;
+  ok: string;
+  errors: number[];
+}) =>
+  createRoute({
+    method: "post",
+    path: `/groups/{groupId}/${route.path}`,
+    tags: route.tags,
+    summary: route.summary,
+    middleware: [authorize(route.scope)] as const,
+    request: { params: GroupParams, ...jsonBody(route.body) },
+    responses: { ...jsonOk(route.response, route.ok), ...errorsOf(...route.errors) },
+  });
 
 /** The error responses a route documents, by status. */
 export const errorsOf = (...statuses: number[]) =>

@@ -13,6 +13,7 @@ import {
   ack,
   acknowledge,
   archived,
+  atLastDelivery,
   beatShare,
   DELIVERY_LIMIT,
   joinShare,
@@ -62,11 +63,7 @@ it("returns an expired lock's records to available by the alarm, armed at the lo
 
 it("archives a record whose lock expires at the delivery limit", async () => {
   const g = freshGroup("lock");
-  const a = await joinShare(g, { t: 1 }, "a");
-  let held = (await take(g, a, [{ partition: 0, logEndOffset: 1 }])).body.records;
-  for (let i = 1; i < DELIVERY_LIMIT; i++)
-    held = (await take(g, a, [], { acknowledgements: ack(held, "release") })).body.records;
-  expect(held[0].deliveryCount).toBe(DELIVERY_LIMIT);
+  const { held } = await atLastDelivery(g);
   await sleep(LOCK_MS + 50);
   await eventually(g, async () => (await archived(g)).body.ranges.length === 1, "archiving at the limit");
   expect((await archived(g)).body.ranges[0]).toMatchObject({

@@ -111,6 +111,16 @@ export const ack = (ranges: Ranges, type: "accept" | "release" | "reject" | "ren
     type,
   }));
 
+/** A fresh member holding offset 0 of t-0 at its last delivery (released until the limit). */
+export async function atLastDelivery(groupId: string): Promise<{ m: ShareMember; held: any[] }> {
+  const m = await joinShare(groupId, { t: 1 }, "a");
+  let held = (await take(groupId, m, [{ partition: 0, logEndOffset: 1 }])).body.records;
+  for (let i = 1; i < DELIVERY_LIMIT; i++)
+    held = (await take(groupId, m, [], { acknowledgements: ack(held, "release") })).body.records;
+  expect(held[0].deliveryCount).toBe(DELIVERY_LIMIT);
+  return { m, held };
+}
+
 /** One share-partition of describe. */
 export async function sharePartition(groupId: string, topic = "t", partition = 0): Promise<any> {
   const d = await call("GET", `/v1/groups/${groupId}`);

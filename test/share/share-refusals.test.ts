@@ -117,6 +117,14 @@ describe("schema bounds", () => {
     expect([acquireBody.maxRecords.minimum, acquireBody.maxRecords.maximum]).toEqual([1, 10_000]);
     expect(acquireBody.maxWaitMs.maximum).toBe(30_000);
     expect(doc.components.schemas.ShareAcknowledgeRequest.properties.acknowledgements.maxItems).toBe(10_000);
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(["ShareHeartbeatResponse", "ConsumerHeartbeatResponse", "ShareRedriveRequest"]),
+    );
+    // Each share route documents its scope's refusals and the group's errors.
+    const redriveDoc = doc.paths["/v1/groups/{groupId}/share/archived/redrive"].post;
+    expect(Object.keys(redriveDoc.responses)).toEqual(
+      expect.arrayContaining(["200", "400", "403", "404", "409"]),
+    );
   });
 });
 

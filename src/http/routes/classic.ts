@@ -3,7 +3,7 @@
  * long polls: the group's Durable Object holds the call until the join or sync phase completes.
  */
 
-import { createRoute, type z } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
 import {
   Empty,
   HeartbeatBody,
@@ -14,9 +14,7 @@ import {
   SyncBody,
   SyncResponse,
 } from "../../api/classic-schemas.ts";
-import { GroupParams } from "../../api/schemas.ts";
-import { authorize } from "../auth.ts";
-import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi.ts";
+import { groupPost, newApp } from "../openapi.ts";
 import { send } from "../respond.ts";
 import { groupStub } from "./stubs.ts";
 
@@ -30,14 +28,15 @@ const classicRoute = <B extends z.ZodType, R extends z.ZodType>(
   response: R,
   ok: string,
 ) =>
-  createRoute({
-    method: "post",
-    path: `/groups/{groupId}/classic/${path}`,
+  groupPost({
+    path: `classic/${path}`,
     tags,
+    scope: "consume",
     summary,
-    middleware: [authorize("consume")] as const,
-    request: { params: GroupParams, ...jsonBody(body) },
-    responses: { ...jsonOk(response, ok), ...errorsOf(400, 409, 413) },
+    body,
+    response,
+    ok,
+    errors: [400, 409, 413],
   });
 
 export const classicRoutes = newApp()

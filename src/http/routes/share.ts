@@ -4,7 +4,7 @@
  * decision in the group's Durable Object (share-shell.ts).
  */
 
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { GroupParams } from "../../api/schemas.ts";
 import {
   AcknowledgeBody,
@@ -21,8 +21,8 @@ import {
 import { type CohortError, errorBody, ok, type Result } from "../../core/errors.ts";
 import type { AcknowledgeResult } from "../../core/share/share-types.ts";
 import type { AcquireResponse as AcquireResult } from "../../share-shell.ts";
-import { authorize } from "../auth.ts";
-import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi.ts";
+import { authorize, type Scope } from "../auth.ts";
+import { errorsOf, groupPost, jsonOk, newApp } from "../openapi.ts";
 import { send } from "../respond.ts";
 import { groupStub } from "./stubs.ts";
 
@@ -44,20 +44,36 @@ function withWireErrors<T extends Acknowledged>(result: Result<T>): Result<Wire<
   return ok({ ...result.value, acknowledgements } as Wire<T>);
 }
 
+/** A share route that POSTs a JSON body under the group, in one scope. */
+const shareRoute = <B extends z.ZodType, R extends z.ZodType>(
+  path: string,
+  scope: Scope,
+  summary: string,
+  body: B,
+  response: R,
+  ok: string,
+) =>
+  groupPost({
+    path: `share/${path}`,
+    tags,
+    scope,
+    summary,
+    body,
+    response,
+    ok,
+    errors: [400, 404, 409, 413],
+  });
+
 export const shareRoutes = newApp()
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/groups/{groupId}/share/heartbeat",
-      tags,
-      summary: "ShareGroupHeartbeat: join (epoch 0), heartbeat, leave (-1); the simple share assignor",
-      middleware: [authorize("consume")] as const,
-      request: { params: GroupParams, ...jsonBody(ShareHeartbeatBody) },
-      responses: {
-        ...jsonOk(ShareHeartbeatResponse, "The member's epoch and the partitions it shares"),
-        ...errorsOf(400, 409, 413),
-      },
-    }),
+    shareRoute(
+      "heartbeat",
+      "consume",
+      "ShareGroupHeartbeat: join (epoch 0), heartbeat, leave (-1); the simple share assignor",
+      ShareHeartbeatBody,
+      ShareHeartbeatResponse,
+      "The member's epoch and the partitions it shares",
+    ),
     async (c) => {
       const { groupId } = c.req.valid("param");
       const clientHost = c.req.header("cf-connecting-ip") ?? "";
@@ -68,21 +84,14 @@ export const shareRoutes = newApp()
     },
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/groups/{groupId}/share/acquire",
-      tags,
-      summary: "Acknowledge (piggybacked), then acquire available offsets under time-limited locks",
-      middleware: [authorize("consume")] as const,
-      request: { params: GroupParams, ...jsonBody(AcquireBody) },
-      responses: {
-        ...jsonOk(
-          AcquireResponse,
-          "Offset ranges locked to the member, oldest first (empty when the wait ended)",
-        ),
-        ...errorsOf(400, 409, 413),
-      },
-    }),
+    shareRoute(
+      "acquire",
+      "consume",
+      "Acknowledge (piggybacked), then acquire available offsets under time-limited locks",
+      AcquireBody,
+      AcquireResponse,
+      "Offset ranges locked to the member, oldest first (empty when the wait ended)",
+    ),
     async (c) => {
       const { groupId } = c.req.valid("param");
       const result = await groupStub(c.env, groupId).shareAcquire(groupId, c.req.valid("json"));
@@ -90,18 +99,14 @@ export const shareRoutes = newApp()
     },
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/groups/{groupId}/share/acknowledge",
-      tags,
-      summary: "Accept, release, reject or renew acquired offsets; each entry all-or-nothing",
-      middleware: [authorize("consume")] as const,
-      request: { params: GroupParams, ...jsonBody(AcknowledgeBody) },
-      responses: {
-        ...jsonOk(AcknowledgeResponse, "Each entry's result: error null, or INVALID_RECORD_STATE"),
-        ...errorsOf(400, 409, 413),
-      },
-    }),
+    shareRoute(
+      "acknowledge",
+      "consume",
+      "Accept, release, reject or renew acquired offsets; each entry all-or-nothing",
+      AcknowledgeBody,
+      AcknowledgeResponse,
+      "Each entry's result: error null, or INVALID_RECORD_STATE",
+    ),
     async (c) => {
       const { groupId } = c.req.valid("param");
       const result = await groupStub(c.env, groupId).shareAcknowledge(groupId, c.req.valid("json"));
@@ -125,15 +130,14 @@ export const shareRoutes = newApp()
     },
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/groups/{groupId}/share/archived/redrive",
-      tags,
-      summary: "Make archived offsets available again with delivery count 0 (the dead-letter redrive)",
-      middleware: [authorize("admin")] as const,
-      request: { params: GroupParams, ...jsonBody(RedriveBody) },
-      responses: { ...jsonOk(RedriveResponse, "Offsets made available"), ...errorsOf(400, 404, 409, 413) },
-    }),
+    shareRoute(
+      "archived/redrive",
+      "admin",
+      "Make archived offsets available again with delivery count 0 (the dead-letter redrive)",
+      RedriveBody,
+      RedriveResponse,
+      "Offsets made available",
+    ),
     async (c) => {
       const { groupId } = c.req.valid("param");
       return send(c, await groupStub(c.env, groupId).shareRedrive(groupId, c.req.valid("json")));
