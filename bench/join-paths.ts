@@ -102,8 +102,7 @@ function settledGroup(shape: Shape, c: Case): { record: ConsumerRecord; rows: Co
 function timeJoin(base: { record: ConsumerRecord; rows: ConsumerMember[] }, c: Case, shape: Shape): number {
   const group = new ConsumerGroup(structuredClone(base.record), structuredClone(base.rows), NOW);
   const names = Array.from({ length: shape.topics }, (_, t) => `topic-${t}`);
-  const topics =
-    c.subscription === "homogeneous" ? names : [names[1]!, names[4]!, names[7]!].sort();
+  const topics = c.subscription === "homogeneous" ? names : [names[1]!, names[4]!, names[7]!].sort();
   const before = group.groupEpoch;
   const t0 = performance.now();
   const { result } = consumerHeartbeat(

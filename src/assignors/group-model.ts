@@ -11,6 +11,8 @@ export type MemberOrder = "input" | "kafka";
 export interface GroupModel {
   /** Members in processing order; member index = position. */
   readonly members: readonly MemberSpec[];
+  /** `members.length`. */
+  readonly memberCount: number;
   readonly topicNames: readonly string[];
   readonly topicIndex: ReadonlyMap<string, number>;
   /** First global partition index of each topic; `topicStart[topicNames.length]` is the partition total. */
@@ -26,6 +28,12 @@ export interface GroupModel {
   readonly claimedBy: Int32Array;
   /** Number of partitions each member validly claims. */
   readonly claimCount: Int32Array;
+  /**
+   * The one member holding each partition, valid claim or not (-1: nobody), when the caller knows
+   * ownership that way (the coordinator's target index); `cooperative-sticky` withholds moves by it.
+   * Unset when ownership came from `owned` maps, which may report a partition twice.
+   */
+  readonly heldBy?: Int32Array;
   /** Members subscribed to topic t, in member order: `subscribers.subarray(subscriberStart[t], subscriberStart[t+1])`. */
   topicSubscribers(): { subscriberStart: Int32Array; subscribers: Int32Array };
 }
@@ -116,6 +124,7 @@ export function buildGroupModel(spec: GroupSpec, order: MemberOrder): GroupModel
   let subscribersCache: { subscriberStart: Int32Array; subscribers: Int32Array } | undefined;
   return {
     members,
+    memberCount: n,
     topicNames,
     topicIndex,
     topicStart,
