@@ -7,60 +7,108 @@
 import { noPartitions, type PartitionMap, partitionsOf } from "./partitions.ts";
 
 export class TargetChanges {
-  private readonly gained = new Map<number, PartitionMap>();
-  private readonly lost = new Map<number, PartitionMap>();
+  // One entry per partition that changes hands, in the order noted: flat arrays, because a rebalance
+  // of `range` or `roundrobin` moves partitions of most members and per-member maps were its cost.
+  private readonly slots: number[] = [];
+  private readonly topics: string[] = [];
+  private readonly partitions: number[] = [];
+  private readonly gains: boolean[] = [];
 
-  /** `slot` gives up `p` of `topic`; per slot and topic, calls must come in ascending `p`. */
+  /** `slot` gives up `p` of `topic`; per slot, calls come topic by topic, in ascending `p`. */
   lose(slot: number, topic: string, p: number): void {
-    note(this.lost, slot, topic, p);
+    this.note(slot, topic, p, false);
   }
 
-  /** `slot` gains `p` of `topic`, which its target does not hold; ascending per slot and topic. */
+  /** `slot` gains `p` of `topic`, which its target does not hold; ordered as `lose`, together with it. */
   gain(slot: number, topic: string, p: number): void {
-    note(this.gained, slot, topic, p);
+    this.note(slot, topic, p, true);
+  }
+
+  private note(slot: number, topic: string, p: number, gain: boolean): void {
+    this.slots.push(slot);
+    this.topics.push(topic);
+    this.partitions.push(p);
+    this.gains.push(gain);
   }
 
   /** The new target of every slot that lost or gained something. */
   targets(targetOf: (slot: number) => PartitionMap): Map<number, PartitionMap> {
+    const { slots, topics, partitions, gains } = this;
     const out = new Map<number, PartitionMap>();
-    for (const slot of new Set([...this.gained.keys(), ...this.lost.keys()])) {
-      const lose = this.lost.get(slot) ?? noPartitions();
-      out.set(slot, apply(targetOf(slot), lose, this.gained.get(slot) ?? noPartitions()));
+    if (slots.length === 0) return out;
+    // A stable counting sort by slot: each slot's entries stay topic by topic, ascending.
+    let capacity = 0;
+    for (const slot of slots) capacity = Math.max(capacity, slot + 1);
+    const start = new Int32Array(capacity + 1);
+    for (const slot of slots) start[slot + 1]!++;
+    for (let s = 0; s < capacity; s++) start[s + 1]! += start[s]!;
+    const fill = start.slice(0, capacity);
+    const sorted = new Int32Array(slots.length);
+    for (let e = 0; e < slots.length; e++) sorted[fill[slots[e]!]!++] = e;
+
+    for (let slot = 0; slot < capacity; slot++) {
+      const first = start[slot]!;
+      const end = start[slot + 1]!;
+      if (first === end) continue;
+      const current = targetOf(slot);
+      // The runs of entries per topic, and the topics of the new target in name order.
+      const runs = new Map<string, [number, number]>();
+      for (let i = first; i < end; ) {
+        const topic = topics[sorted[i]!]!;
+        let j = i + 1;
+        while (j < end && topics[sorted[j]!] === topic) j++;
+        runs.set(topic, [i, j]);
+        i = j;
+      }
+      let names = Object.keys(current);
+      for (const topic of runs.keys()) {
+        if (partitionsOf(current, topic) === undefined) {
+          names = [...new Set([...names, ...runs.keys()])];
+          break;
+        }
+      }
+      names.sort();
+      const next = noPartitions();
+      for (const topic of names) {
+        const keep = partitionsOf(current, topic) ?? [];
+        const run = runs.get(topic);
+        if (run === undefined) {
+          next[topic] = keep;
+          continue;
+        }
+        const list = merged(keep, sorted, run[0], run[1], partitions, gains);
+        if (list.length > 0) next[topic] = list;
+      }
+      out.set(slot, next);
     }
     return out;
   }
 }
 
-function note(into: Map<number, PartitionMap>, slot: number, topic: string, p: number): void {
-  let map = into.get(slot);
-  if (map === undefined) {
-    map = noPartitions();
-    into.set(slot, map);
-  }
-  const list = partitionsOf(map, topic) ?? [];
-  if (list.length === 0) map[topic] = list;
-  list.push(p);
-}
-
-/** `(current − lose) ∪ gain` for sorted lists where `lose ⊆ current` and `gain` is disjoint from it. */
-function apply(current: PartitionMap, lose: PartitionMap, gain: PartitionMap): PartitionMap {
-  const topics = [...new Set([...Object.keys(current), ...Object.keys(gain)])].sort();
-  const out = noPartitions();
-  for (const topic of topics) {
-    const keep = partitionsOf(current, topic) ?? [];
-    const drop = partitionsOf(lose, topic) ?? [];
-    const add = partitionsOf(gain, topic) ?? [];
-    const list: number[] = [];
-    let d = 0;
-    let a = 0;
-    for (const p of keep) {
-      while (d < drop.length && drop[d]! < p) d++;
-      if (d < drop.length && drop[d] === p) continue;
-      while (a < add.length && add[a]! < p) list.push(add[a++]!);
-      list.push(p);
+/**
+ * `keep` with the run's losses taken out and its gains put in, for a run ascending in partition whose
+ * losses are in `keep` and gains are not. Lists of topics without a run are shared with the current
+ * target: partition lists are never changed in place (every operation in partitions.ts builds new ones).
+ */
+function merged(
+  keep: readonly number[],
+  sorted: Int32Array,
+  first: number,
+  end: number,
+  partitions: readonly number[],
+  gains: readonly boolean[],
+): number[] {
+  const list: number[] = [];
+  let i = first;
+  for (const p of keep) {
+    for (; i < end && partitions[sorted[i]!]! < p; i++)
+      if (gains[sorted[i]!]) list.push(partitions[sorted[i]!]!);
+    if (i < end && partitions[sorted[i]!] === p) {
+      i++;
+      continue;
     }
-    while (a < add.length) list.push(add[a++]!);
-    if (list.length > 0) out[topic] = list;
+    list.push(p);
   }
-  return out;
+  for (; i < end; i++) if (gains[sorted[i]!]) list.push(partitions[sorted[i]!]!);
+  return list;
 }
