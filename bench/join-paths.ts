@@ -98,8 +98,15 @@ function settledGroup(shape: Shape, c: Case): { record: ConsumerRecord; rows: Co
   return { record, rows };
 }
 
-/** Times one join into a fresh copy of the settled group; checks that it moved the epoch. */
-function timeJoin(base: { record: ConsumerRecord; rows: ConsumerMember[] }, c: Case, shape: Shape): number {
+/**
+ * Times one join into a fresh copy of the settled group; checks that it moved the epoch. Also returns
+ * how many other members' targets the join moved: the part of the work no algorithm can skip.
+ */
+function timeJoin(
+  base: { record: ConsumerRecord; rows: ConsumerMember[] },
+  c: Case,
+  shape: Shape,
+): { ms: number; moved: number } {
   const group = new ConsumerGroup(structuredClone(base.record), structuredClone(base.rows), NOW);
   const names = Array.from({ length: shape.topics }, (_, t) => `topic-${t}`);
   const topics = c.subscription === "homogeneous" ? names : [names[1]!, names[4]!, names[7]!].sort();
@@ -122,7 +129,7 @@ function timeJoin(base: { record: ConsumerRecord; rows: ConsumerMember[] }, c: C
   const ms = performance.now() - t0;
   if (!result.ok) throw new Error(`${c.assignor} ${c.subscription}: ${result.error.message}`);
   if (group.targetEpoch !== before + 1) throw new Error("the join did not compute a new target");
-  return ms;
+  return { ms, moved: group.takeNotices().filter((n) => n.reconcile).length };
 }
 
 const median = (xs: readonly number[]) => {
@@ -160,14 +167,16 @@ function main(): void {
   const groups = cases.map((c) => settledGroup(shape, c));
   const load = [loadavg()[0]!];
   const samples = cases.map((): number[] => []);
+  const moved = cases.map(() => 0);
   const ratios = cases.map((): number[] => []);
   const rounds = Number(values.rounds);
   for (let round = -Number(values.warmup); round < rounds; round++) {
-    const times = cases.map((c, i) => timeJoin(groups[i]!, c, shape));
+    const joins = cases.map((c, i) => timeJoin(groups[i]!, c, shape));
     if (round < 0) continue;
-    times.forEach((ms, i) => {
+    joins.forEach(({ ms, moved: n }, i) => {
       samples[i]!.push(ms);
-      ratios[i]!.push(ms / times[0]!);
+      ratios[i]!.push(ms / joins[0]!.ms);
+      moved[i] = n;
     });
   }
   load.push(loadavg()[0]!);
@@ -177,6 +186,7 @@ function main(): void {
     medianMs: median(samples[i]!),
     minMs: Math.min(...samples[i]!),
     ratio: median(ratios[i]!),
+    retargeted: moved[i]!,
     samples: samples[i]!.length,
   }));
   const machine = {
@@ -193,11 +203,11 @@ function main(): void {
   const lines = [
     `${shape.members} members × ${shape.topics} topics × ${shape.partitions} partitions; ${rounds} rounds; load average ${load.map((l) => l.toFixed(1)).join(" → ")}`,
     "",
-    "| assignor | subscription | join median ms | min ms | × homogeneous uniform (median of per-round ratios) |",
-    "|---|---|---:|---:|---:|",
+    "| assignor | subscription | join median ms | min ms | × homogeneous uniform (median of per-round ratios) | other members retargeted |",
+    "|---|---|---:|---:|---:|---:|",
     ...results.map(
       (r) =>
-        `| ${r.assignor} | ${r.subscription} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${r.ratio.toFixed(2)}× |`,
+        `| ${r.assignor} | ${r.subscription} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${r.ratio.toFixed(2)}× | ${r.retargeted} |`,
     ),
   ];
   console.log(lines.join("\n"));

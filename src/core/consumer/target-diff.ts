@@ -4,7 +4,7 @@
  * current target. Members whose target does not move are never touched, so a rebalance that moves
  * ten partitions rewrites the maps of the members concerned, not of the whole group.
  */
-import { noPartitions, type PartitionMap, partitionsOf } from "./partitions.ts";
+import { noPartitions, type PartitionMap } from "./partitions.ts";
 
 export class TargetChanges {
   // One entry per partition that changes hands, in the order noted: flat arrays, because a rebalance
@@ -46,43 +46,58 @@ export class TargetChanges {
     const sorted = new Int32Array(slots.length);
     for (let e = 0; e < slots.length; e++) sorted[fill[slots[e]!]!++] = e;
 
+    // Per slot: its runs of entries per topic, walked against its current target, both in name order.
+    const runTopic: string[] = [];
+    const runFirst: number[] = [];
+    const runEnd: number[] = [];
+    const runOrder: number[] = [];
     for (let slot = 0; slot < capacity; slot++) {
       const first = start[slot]!;
       const end = start[slot + 1]!;
       if (first === end) continue;
-      const current = targetOf(slot);
-      // The runs of entries per topic, and the topics of the new target in name order.
-      const runs = new Map<string, [number, number]>();
+      runTopic.length = runFirst.length = runEnd.length = runOrder.length = 0;
       for (let i = first; i < end; ) {
         const topic = topics[sorted[i]!]!;
         let j = i + 1;
         while (j < end && topics[sorted[j]!] === topic) j++;
-        runs.set(topic, [i, j]);
+        runOrder.push(runTopic.length);
+        runTopic.push(topic);
+        runFirst.push(i);
+        runEnd.push(j);
         i = j;
       }
-      let names = Object.keys(current);
-      for (const topic of runs.keys()) {
-        if (partitionsOf(current, topic) === undefined) {
-          names = [...new Set([...names, ...runs.keys()])];
-          break;
-        }
-      }
-      names.sort();
+      if (!ascending(runOrder.map((r) => runTopic[r]!)))
+        runOrder.sort((a, b) => (runTopic[a]! < runTopic[b]! ? -1 : 1));
+      const current = targetOf(slot);
+      const names = Object.keys(current);
+      if (!ascending(names)) names.sort();
       const next = noPartitions();
-      for (const topic of names) {
-        const keep = partitionsOf(current, topic) ?? [];
-        const run = runs.get(topic);
-        if (run === undefined) {
-          next[topic] = keep;
-          continue;
+      let r = 0;
+      for (let n = 0; n <= names.length; n++) {
+        const name = names[n];
+        // Topics only the runs name (gains in a topic the target did not hold) come first.
+        for (; r < runOrder.length && (name === undefined || runTopic[runOrder[r]!]! < name); r++) {
+          const run = runOrder[r]!;
+          const list = merged([], sorted, runFirst[run]!, runEnd[run]!, partitions, gains);
+          if (list.length > 0) next[runTopic[run]!] = list;
         }
-        const list = merged(keep, sorted, run[0], run[1], partitions, gains);
-        if (list.length > 0) next[topic] = list;
+        if (name === undefined) break;
+        const keep = current[name]!;
+        if (r < runOrder.length && runTopic[runOrder[r]!] === name) {
+          const run = runOrder[r++]!;
+          const list = merged(keep, sorted, runFirst[run]!, runEnd[run]!, partitions, gains);
+          if (list.length > 0) next[name] = list;
+        } else next[name] = keep;
       }
       out.set(slot, next);
     }
     return out;
   }
+}
+
+function ascending(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (!(names[i - 1]! < names[i]!)) return false;
+  return true;
 }
 
 /**
