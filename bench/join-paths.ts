@@ -16,6 +16,8 @@ import { DEFAULT_CONFIG } from "../src/core/config";
 import { ConsumerGroup, type ConsumerMember, type ConsumerRecord } from "../src/core/consumer/consumer-group";
 import { consumerHeartbeat } from "../src/core/consumer/consumer-heartbeat";
 import { computeTarget } from "../src/core/consumer/target-assignment";
+// mulberry32, so every run builds the same groups.
+import { prng } from "../test/unit/assignors/random-groups";
 
 const NOW = 1_000_000;
 const CONFIG = { ...DEFAULT_CONFIG, authMode: "none" as const };
@@ -29,18 +31,6 @@ interface Shape {
 interface Case {
   assignor: string;
   subscription: "homogeneous" | "heterogeneous";
-}
-
-/** mulberry32, so every run builds the same groups. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
 }
 
 /**

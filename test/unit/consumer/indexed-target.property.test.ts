@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ASSIGNOR_NAMES } from "../../../src/assignors";
 import { ConsumerGroup, type ConsumerMember } from "../../../src/core/consumer/consumer-group";
+import type { HeartbeatRequest } from "../../../src/core/consumer/consumer-heartbeat";
 import { type PartitionMap, samePartitions, toList } from "../../../src/core/consumer/partitions";
 import { computeTarget } from "../../../src/core/consumer/target-assignment";
 import { Harness } from "./harness";
@@ -98,6 +99,10 @@ function apply(w: World, o: Op): void {
   const m = memberId === undefined || !h.group ? undefined : h.member(memberId);
   const instance = "id" in o ? `instance-${o.id}` : undefined;
   const common = m ? { memberId: m.memberId, groupInstanceId: m.groupInstanceId } : undefined;
+  /** A heartbeat of the member at its epoch, with `extra`; nothing if it is not in the group. */
+  const speak = (extra: Partial<HeartbeatRequest>) => {
+    if (m && common) h.heartbeat({ ...common, memberEpoch: m.memberEpoch, ...extra });
+  };
   switch (o.kind) {
     case "join": {
       // A static member coming back after leaving rejoins under a new member id (a takeover).
@@ -114,28 +119,22 @@ function apply(w: World, o: Op): void {
       return;
     }
     case "beat":
-      if (m && common)
-        h.heartbeat({ ...common, memberEpoch: m.memberEpoch, ownedPartitions: toList(m.assigned) });
+      speak({ ownedPartitions: toList(m?.assigned ?? {}) });
       return;
     case "subscribe":
-      if (m && common)
-        h.heartbeat({ ...common, memberEpoch: m.memberEpoch, subscribedTopics: subscription(w, o.topics) });
+      speak({ subscribedTopics: subscription(w, o.topics) });
       return;
     case "grow":
       w.counts[o.topic]! += o.by;
-      if (m && common)
-        h.heartbeat({
-          ...common,
-          memberEpoch: m.memberEpoch,
-          subscribedTopics: m.subscribedTopics.map((name) => ({
-            name,
-            partitions: w.counts[TOPICS.indexOf(name as (typeof TOPICS)[number])] ?? 0,
-          })),
-        });
+      speak({
+        subscribedTopics: (m?.subscribedTopics ?? []).map((name) => ({
+          name,
+          partitions: w.counts[TOPICS.indexOf(name as (typeof TOPICS)[number])] ?? 0,
+        })),
+      });
       return;
     case "vote":
-      if (m && common)
-        h.heartbeat({ ...common, memberEpoch: m.memberEpoch, serverAssignor: assignorName(o.assignor) });
+      speak({ serverAssignor: assignorName(o.assignor) });
       return;
     case "leave":
       if (common) h.heartbeat({ ...common, memberEpoch: -1 });
