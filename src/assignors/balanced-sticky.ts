@@ -30,7 +30,11 @@ export function assignUniform(group: GroupSpec): Assignment {
   return toAssignment(model, assignBalancedSticky(model));
 }
 
-export const uniformAssignor: Assignor = { name: "uniform", assign: assignUniform };
+export const uniformAssignor: Assignor = {
+  name: "uniform",
+  assign: assignUniform,
+  indexed: { order: "input", owners: assignBalancedSticky },
+};
 
 /**
  * `sticky` and `cooperative-sticky` (KIP-429): the balanced-sticky engine with members in Kafka
@@ -70,14 +74,34 @@ export function assignCooperativeSticky(group: GroupSpec): Assignment {
   return toAssignment(model, owner);
 }
 
-export const stickyAssignor: Assignor = { name: "sticky", assign: assignSticky };
+/**
+ * The cooperative rule where each partition has at most one reporter (`heldBy`, as the coordinator's
+ * target index knows them): a partition reported by someone other than its new owner is withheld.
+ */
+function withholdMoves(owner: Int32Array, heldBy: Int32Array): Int32Array {
+  for (let g = 0; g < owner.length; g++) if (heldBy[g] !== -1 && heldBy[g] !== owner[g]) owner[g] = -1;
+  return owner;
+}
+
+export const stickyAssignor: Assignor = {
+  name: "sticky",
+  assign: assignSticky,
+  indexed: { order: "kafka", owners: assignBalancedSticky },
+};
 export const cooperativeStickyAssignor: Assignor = {
   name: "cooperative-sticky",
   assign: assignCooperativeSticky,
+  indexed: {
+    order: "kafka",
+    owners: (model) => {
+      const owner = assignBalancedSticky(model);
+      return model.heldBy === undefined ? owner : withholdMoves(owner, model.heldBy);
+    },
+  },
 };
 
 function assignHomogeneous(model: GroupModel): Int32Array {
-  const n = model.members.length;
+  const n = model.memberCount;
   const owner = new Int32Array(model.partitionTotal).fill(-1);
   const everyone = Int32Array.from({ length: n }, (_, m) => m);
   new QuotaFill(n).fill(owner, model.claimedBy, 0, model.partitionTotal, everyone);
@@ -89,7 +113,7 @@ function assignHeterogeneous(model: GroupModel): Int32Array {
   const { subscriberStart, subscribers } = model.topicSubscribers();
   const owner = model.claimedBy.slice();
   const load = model.claimCount.slice();
-  const heap = new MemberHeap(load, model.members.length);
+  const heap = new MemberHeap(load, model.memberCount);
 
   // Most constrained topics first, so flexible members are still free when they are needed.
   const topicCount = model.topicNames.length;
@@ -101,7 +125,7 @@ function assignHeterogeneous(model: GroupModel): Int32Array {
 
   // Hand out unowned partitions to the least-loaded subscriber, in runs of up to the average load:
   // runs keep the output compact (few per-topic lists), and the balancing below evens out the rest.
-  const average = Math.ceil(model.partitionTotal / Math.max(1, model.members.length));
+  const average = Math.ceil(model.partitionTotal / Math.max(1, model.memberCount));
   for (const t of order) {
     heap.reset(subscribers.subarray(subscriberStart[t]!, subscriberStart[t + 1]!));
     for (let g = topicStart[t]!; g < topicStart[t + 1]!; ) {

@@ -11,6 +11,8 @@ export type MemberOrder = "input" | "kafka";
 export interface GroupModel {
   /** Members in processing order; member index = position. */
   readonly members: readonly MemberSpec[];
+  /** `members.length`. */
+  readonly memberCount: number;
   readonly topicNames: readonly string[];
   readonly topicIndex: ReadonlyMap<string, number>;
   /** First global partition index of each topic; `topicStart[topicNames.length]` is the partition total. */
@@ -26,6 +28,12 @@ export interface GroupModel {
   readonly claimedBy: Int32Array;
   /** Number of partitions each member validly claims. */
   readonly claimCount: Int32Array;
+  /**
+   * The one member holding each partition, valid claim or not (-1: nobody), when the caller knows
+   * ownership that way (the coordinator's target index); `cooperative-sticky` withholds moves by it.
+   * Unset when ownership came from `owned` maps, which may report a partition twice.
+   */
+  readonly heldBy?: Int32Array;
   /** Members subscribed to topic t, in member order: `subscribers.subarray(subscriberStart[t], subscriberStart[t+1])`. */
   topicSubscribers(): { subscriberStart: Int32Array; subscribers: Int32Array };
 }
@@ -90,16 +98,27 @@ export function buildGroupModel(spec: GroupSpec, order: MemberOrder): GroupModel
   // heterogeneous.
   const subscriptionTopics: Int32Array[] = [];
   const subscriptionByKey = new Map<string, number>();
+  // Groups can also hold hundreds of distinct subscriptions (members of one group subscribing to
+  // varied subsets): the key is one UTF-16 pair per topic index, and a subscription's list is only
+  // allocated the first time its key is seen.
+  let scratch: number[] = [];
   const subscriptionOfRaw = raws.map((raw) => {
-    const idx = Int32Array.from(new Set(raw), (name) => topicIndex.get(name)!)
-      .filter((t) => topicStart[t + 1]! > topicStart[t]!)
-      .sort();
-    const key = idx.join(",");
+    scratch.length = 0;
+    let ascending = true;
+    for (let i = 0; i < raw.length; i++) {
+      const t = topicIndex.get(raw[i]!)!;
+      if (topicStart[t + 1]! === topicStart[t]!) continue;
+      if (scratch.length > 0 && t <= scratch[scratch.length - 1]!) ascending = false;
+      scratch.push(t);
+    }
+    if (!ascending) scratch = [...new Set(scratch)].sort((a, b) => a - b);
+    let key = "";
+    for (const t of scratch) key += String.fromCharCode(t & 0xffff, t >>> 16);
     let id = subscriptionByKey.get(key);
     if (id === undefined) {
       id = subscriptionTopics.length;
       subscriptionByKey.set(key, id);
-      subscriptionTopics.push(idx);
+      subscriptionTopics.push(Int32Array.from(scratch));
     }
     return id;
   });
@@ -116,6 +135,7 @@ export function buildGroupModel(spec: GroupSpec, order: MemberOrder): GroupModel
   let subscribersCache: { subscriberStart: Int32Array; subscribers: Int32Array } | undefined;
   return {
     members,
+    memberCount: n,
     topicNames,
     topicIndex,
     topicStart,

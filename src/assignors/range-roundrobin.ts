@@ -3,7 +3,7 @@
  * (static members first by instanceId, then by memberId), so the result does not depend on the
  * order the group lists them in.
  */
-import { buildGroupModel, toAssignment } from "./group-model.ts";
+import { buildGroupModel, type GroupModel, toAssignment } from "./group-model.ts";
 import type { Assignment, Assignor, GroupSpec } from "./types.ts";
 
 /**
@@ -14,6 +14,10 @@ import type { Assignment, Assignor, GroupSpec } from "./types.ts";
  */
 export function assignRange(group: GroupSpec): Assignment {
   const model = buildGroupModel(group, "kafka");
+  return toAssignment(model, rangeOwners(model));
+}
+
+function rangeOwners(model: GroupModel): Int32Array {
   const { topicStart } = model;
   const { subscriberStart, subscribers } = model.topicSubscribers();
   const owner = new Int32Array(model.partitionTotal).fill(-1);
@@ -30,10 +34,14 @@ export function assignRange(group: GroupSpec): Assignment {
       for (let k = quota + (i < extras ? 1 : 0); k > 0; k--) owner[g++] = m;
     }
   }
-  return toAssignment(model, owner);
+  return owner;
 }
 
-export const rangeAssignor: Assignor = { name: "range", assign: assignRange };
+export const rangeAssignor: Assignor = {
+  name: "range",
+  assign: assignRange,
+  indexed: { order: "kafka", owners: rangeOwners },
+};
 
 /**
  * `roundrobin`: all subscribed partitions in topic-name order, dealt one at a time to the members
@@ -42,13 +50,17 @@ export const rangeAssignor: Assignor = { name: "range", assign: assignRange };
  */
 export function assignRoundRobin(group: GroupSpec): Assignment {
   const model = buildGroupModel(group, "kafka");
-  const n = model.members.length;
+  return toAssignment(model, roundRobinOwners(model));
+}
+
+function roundRobinOwners(model: GroupModel): Int32Array {
+  const n = model.memberCount;
   const owner = new Int32Array(model.partitionTotal).fill(-1);
-  if (n === 0) return toAssignment(model, owner);
+  if (n === 0) return owner;
 
   if (model.homogeneous) {
     for (let g = 0; g < owner.length; g++) owner[g] = g % n;
-    return toAssignment(model, owner);
+    return owner;
   }
 
   const { topicStart, subscriptionOf, subscriptionTopics } = model;
@@ -68,7 +80,11 @@ export function assignRoundRobin(group: GroupSpec): Assignment {
       cursor = (cursor + 1) % n;
     }
   }
-  return toAssignment(model, owner);
+  return owner;
 }
 
-export const roundRobinAssignor: Assignor = { name: "roundrobin", assign: assignRoundRobin };
+export const roundRobinAssignor: Assignor = {
+  name: "roundrobin",
+  assign: assignRoundRobin,
+  indexed: { order: "kafka", owners: roundRobinOwners },
+};

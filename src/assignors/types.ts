@@ -3,6 +3,7 @@
  * subscriptions and current ownership, and partition counts — nothing of storage,
  * clocks or HTTP, so the same code runs in the Durable Object, in Node and in a client SDK.
  */
+import type { GroupModel, MemberOrder } from "./group-model.ts";
 
 export interface MemberSpec {
   memberId: string;
@@ -30,4 +31,14 @@ export type Assignment = Map<string, Map<string, number[]>>;
 export interface Assignor {
   readonly name: string;
   assign(group: GroupSpec): Assignment;
+  /**
+   * The same answer over an interned group, as partition -> member index (-1: nobody): `assign` is
+   * `toAssignment(model, owners(model))` for `model = buildGroupModel(group, order)`. The coordinator
+   * builds the model from its indexes and diffs the owners against the current targets, so it never
+   * builds the `Assignment` of every member (see src/core/consumer/indexed-target.ts).
+   */
+  readonly indexed?: {
+    readonly order: MemberOrder;
+    owners(model: GroupModel): Int32Array;
+  };
 }

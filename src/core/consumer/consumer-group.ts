@@ -39,6 +39,7 @@ import {
   type ConsumerRecord,
   LEFT_STATIC_EPOCH,
 } from "./consumer-member.ts";
+import { indexedTargets } from "./indexed-target.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
 import { minus, noPartitions, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
@@ -460,7 +461,10 @@ export class ConsumerGroup extends Group {
     const members = [...this.members.values()];
     this.assignor = preferredAssignor(members);
     this.partitionCounts = subscribedCounts(members, this.partitionCounts);
-    const next = this.uniformTargets(members) ?? computeTarget(members, this.partitionCounts, this.assignor);
+    const next =
+      this.uniformTargets(members) ??
+      this.indexedTargets(members) ??
+      computeTarget(members, this.partitionCounts, this.assignor);
     const moved: string[] = [];
     for (const [id, target] of next) {
       const m = this.members.get(id)!;
@@ -490,6 +494,27 @@ export class ConsumerGroup extends Group {
     const slotTargets = uniformTargets(order, this.slots.capacity, layout, this.targets, (slot) => {
       return this.members.get(this.slots.id(slot)!)!.target;
     });
+    return this.byMemberId(slotTargets);
+  }
+
+  /**
+   * The assignor's targets for any other group, from the target index (indexed-target.ts): only the
+   * members whose target moves. Null for an assignor with no indexed form.
+   */
+  private indexedTargets(members: readonly ConsumerMember[]): Map<string, PartitionMap> | null {
+    const slotTargets = indexedTargets(
+      this.assignor,
+      members,
+      this.partitionCounts,
+      (id) => this.slots.of(id),
+      this.slots.capacity,
+      this.targets,
+      (slot) => this.members.get(this.slots.id(slot)!)!.target,
+    );
+    return this.byMemberId(slotTargets);
+  }
+
+  private byMemberId(slotTargets: Map<number, PartitionMap> | null): Map<string, PartitionMap> | null {
     if (slotTargets === null) return null;
     const out = new Map<string, PartitionMap>();
     for (const [slot, target] of slotTargets) out.set(this.slots.id(slot)!, target);

@@ -17,6 +17,13 @@ export class PartitionIndex {
   }
 
   set(topic: string, partition: number, slot: number): void {
+    const slots = this.slotsFor(topic, partition);
+    if (slots[partition] === -1) this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
+    slots[partition] = slot;
+  }
+
+  /** The topic's slots, grown to hold `partition`. */
+  private slotsFor(topic: string, partition: number): Int32Array {
     let slots = this.topics.get(topic);
     if (slots === undefined || partition >= slots.length) {
       const grown = new Int32Array(Math.max(partition + 1, (slots?.length ?? 0) * 2, 8)).fill(-1);
@@ -24,8 +31,7 @@ export class PartitionIndex {
       slots = grown;
       this.topics.set(topic, slots);
     }
-    if (slots[partition] === -1) this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
-    slots[partition] = slot;
+    return slots;
   }
 
   /** Clears the entry if `slot` holds it (another member may have taken it meanwhile). */
@@ -36,12 +42,36 @@ export class PartitionIndex {
     this.counts.set(topic, this.counts.get(topic)! - 1);
   }
 
+  /** `set` for every partition of `map`, looking each topic up once (a rebalance adds whole targets). */
   add(map: PartitionMap, slot: number): void {
-    for (const topic in map) for (const p of map[topic]!) this.set(topic, p, slot);
+    for (const topic in map) {
+      const list = map[topic]!;
+      if (list.length === 0) continue;
+      let top = -1;
+      for (const p of list) if (p > top) top = p;
+      const slots = this.slotsFor(topic, top);
+      let added = 0;
+      for (const p of list) {
+        if (slots[p] === -1) added++;
+        slots[p] = slot;
+      }
+      if (added > 0) this.counts.set(topic, (this.counts.get(topic) ?? 0) + added);
+    }
   }
 
+  /** `clear` for every partition of `map`, looking each topic up once. */
   remove(map: PartitionMap, slot: number): void {
-    for (const topic in map) for (const p of map[topic]!) this.clear(topic, p, slot);
+    for (const topic in map) {
+      const slots = this.topics.get(topic);
+      if (slots === undefined) continue;
+      let removed = 0;
+      for (const p of map[topic]!) {
+        if (p >= slots.length || slots[p] !== slot) continue;
+        slots[p] = -1;
+        removed++;
+      }
+      if (removed > 0) this.counts.set(topic, this.counts.get(topic)! - removed);
+    }
   }
 
   /** Topics with at least one entry. */

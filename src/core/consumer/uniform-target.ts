@@ -8,7 +8,8 @@
 import { QuotaFill } from "../../assignors/quota-fill.ts";
 import { own } from "../dict.ts";
 import type { PartitionIndex } from "./partition-index.ts";
-import { noPartitions, type PartitionMap, partitionsOf } from "./partitions.ts";
+import type { PartitionMap } from "./partitions.ts";
+import { TargetChanges } from "./target-diff.ts";
 
 /** Topics in name order with their partition counts (> 0): partition g of the whole is topic t's g - start[t]. */
 export type Layout = readonly (readonly [topic: string, partitions: number])[];
@@ -66,58 +67,16 @@ export function uniformTargets(
   const owner = new Int32Array(total).fill(-1);
   new QuotaFill(capacity).fill(owner, claimedBy, 0, total, order);
 
-  // Partitions each changed member gains and loses, per topic, ascending (g ascends).
-  const gained = new Map<number, PartitionMap>();
-  const lost = new Map<number, PartitionMap>();
-  const note = (into: Map<number, PartitionMap>, slot: number, topic: string, p: number) => {
-    let map = into.get(slot);
-    if (map === undefined) {
-      map = noPartitions();
-      into.set(slot, map);
-    }
-    const list = partitionsOf(map, topic) ?? [];
-    if (list.length === 0) map[topic] = list;
-    list.push(p);
-  };
+  const changes = new TargetChanges();
   for (let t = 0; t < layout.length; t++) {
     const topic = layout[t]![0];
     for (let g = start[t]!; g < start[t + 1]!; g++) {
       const before = claimedBy[g]!;
       const after = owner[g]!;
       if (before === after) continue;
-      if (before >= 0) note(lost, before, topic, g - start[t]!);
-      if (after >= 0) note(gained, after, topic, g - start[t]!);
+      if (before >= 0) changes.lose(before, topic, g - start[t]!);
+      if (after >= 0) changes.gain(after, topic, g - start[t]!);
     }
   }
-  const out = new Map<number, PartitionMap>();
-  for (const slot of new Set([...gained.keys(), ...lost.keys()])) {
-    out.set(
-      slot,
-      apply(targetOf(slot), lost.get(slot) ?? noPartitions(), gained.get(slot) ?? noPartitions()),
-    );
-  }
-  return out;
-}
-
-/** `(current − lose) ∪ gain` for sorted lists where `lose ⊆ current` and `gain` is disjoint from it. */
-function apply(current: PartitionMap, lose: PartitionMap, gain: PartitionMap): PartitionMap {
-  const topics = [...new Set([...Object.keys(current), ...Object.keys(gain)])].sort();
-  const out = noPartitions();
-  for (const topic of topics) {
-    const keep = partitionsOf(current, topic) ?? [];
-    const drop = partitionsOf(lose, topic) ?? [];
-    const add = partitionsOf(gain, topic) ?? [];
-    const list: number[] = [];
-    let d = 0;
-    let a = 0;
-    for (const p of keep) {
-      while (d < drop.length && drop[d]! < p) d++;
-      if (d < drop.length && drop[d] === p) continue;
-      while (a < add.length && add[a]! < p) list.push(add[a++]!);
-      list.push(p);
-    }
-    while (a < add.length) list.push(add[a++]!);
-    if (list.length > 0) out[topic] = list;
-  }
-  return out;
+  return changes.targets(targetOf);
 }

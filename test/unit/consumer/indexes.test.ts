@@ -74,6 +74,38 @@ it("PartitionIndex: get, set, clear-if-held and used topics agree with a Map", (
   );
 });
 
+it("PartitionIndex: add and remove of whole maps agree with set and clear one by one", () => {
+  const map = fc
+    .dictionary(fc.constantFrom("a", "b", "__proto__"), fc.uniqueArray(fc.integer({ min: 0, max: 40 })), {
+      noNullPrototype: false,
+    })
+    .map((m): PartitionMap => {
+      const out: PartitionMap = Object.create(null);
+      for (const t of Object.keys(m)) out[t] = [...m[t]!].sort((x, y) => x - y);
+      return out;
+    });
+  const op = fc.record({ map, slot: fc.integer({ min: 0, max: 3 }), remove: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const whole = new PartitionIndex();
+      const single = new PartitionIndex();
+      for (const o of ops) {
+        if (o.remove) whole.remove(o.map, o.slot);
+        else whole.add(o.map, o.slot);
+        for (const t of Object.keys(o.map))
+          for (const p of o.map[t]!) {
+            if (o.remove) single.clear(t, p, o.slot);
+            else single.set(t, p, o.slot);
+          }
+        for (const t of ["a", "b", "__proto__"])
+          for (let p = 0; p <= 41; p++) expect(whole.get(t, p)).toBe(single.get(t, p));
+        expect(new Set(whole.usedTopics())).toEqual(new Set(single.usedTopics()));
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
 it("uniformTargets gives what the uniform assignor gives, over random joins and leaves", () => {
   const step = fc.record({ join: fc.boolean(), who: fc.nat(), grow: fc.integer({ min: 0, max: 3 }) });
   fc.assert(
