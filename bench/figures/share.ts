@@ -135,11 +135,22 @@ async function throughput(bench: Bench, http: Http, groupId: string, members: Me
       concurrency: CONSUMERS,
       durationMs: bench.durationMs,
       send: async (_n, caller) => {
-        runs.records += await acquireOnce(http, groupId, members[caller]!, max);
+        // Awaited first: `runs.records += await …` would read the total before the await and lose updates.
+        const handed = await acquireOnce(http, groupId, members[caller]!, max);
+        runs.records += handed;
         runs.sent++;
       },
     });
     runs.cohort.push(result);
+    // Accept what each member still holds before the floor's round outlasts the locks.
+    for (const m of members) {
+      if (m.held.length === 0) continue;
+      await http.json("POST", `/v1/groups/${groupId}/share/acknowledge`, {
+        memberId: m.memberId,
+        acknowledgements: accept(m.held),
+      });
+      m.held = [];
+    }
   }
   return runs;
 }
