@@ -1,9 +1,12 @@
 /**
- * The admin client: every offset route of API.md §3 and group route of §6, as `kafka-consumer-groups`
- * and Kafka's Admin API offer them. Each method is one request; errors are thrown as CohortError.
+ * The admin client: every offset route of API.md §3, group route of §6 and share-group admin route of
+ * §7, as `kafka-consumer-groups`, `kafka-share-groups` and Kafka's Admin API offer them. Each method
+ * is one request; errors are thrown as CohortError.
  */
 
+import { CohortError } from "./errors.ts";
 import { type ClientOptions, encodeSegment, HttpTransport } from "./http.ts";
+import type { ArchivedPage, ArchivedQuery, RedriveRequest, ShareGroupInfo } from "./share-types.ts";
 import type {
   CommitRequest,
   CommitResult,
@@ -86,5 +89,48 @@ export class CohortAdmin {
   /** Deletes a group without members, with its offsets. */
   async deleteGroup(groupId: string): Promise<void> {
     await this.http.request("DELETE", groupPath(groupId));
+  }
+
+  /**
+   * A share group's describe: members with their assignment, and per share-partition its start
+   * offset, in-flight counts and lag. A group of another type is refused with
+   * INCONSISTENT_GROUP_PROTOCOL, as the share routes refuse it. Reset (`resetOffsets`, `earliest` |
+   * `latest` | `offset`, Empty groups only) and `deleteOffsets` take share groups as they are.
+   */
+  async describeShareGroup(groupId: string): Promise<ShareGroupInfo> {
+    const group = await this.http.request<ShareGroupInfo | GroupInfo>("GET", groupPath(groupId));
+    if (group.type !== "share") {
+      throw new CohortError({
+        code: "INCONSISTENT_GROUP_PROTOCOL",
+        kafkaCode: 23,
+        status: 409,
+        message: `group ${groupId} is a ${group.type} group, not a share group`,
+      });
+    }
+    return group as ShareGroupInfo;
+  }
+
+  /** One page of a share group's archived (dead-lettered) ranges, newest archived last. */
+  archived(groupId: string, query: ArchivedQuery = {}): Promise<ArchivedPage> {
+    return this.http.request("GET", `${groupPath(groupId)}/share/archived`, {
+      query: { topic: query.topic, limit: query.limit, cursor: query.cursor },
+    });
+  }
+
+  /** Every archived range of a share group (all pages). */
+  async allArchived(groupId: string, topic?: string): Promise<ArchivedPage["ranges"]> {
+    const ranges: ArchivedPage["ranges"] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.archived(groupId, { topic, cursor });
+      ranges.push(...page.ranges);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return ranges;
+  }
+
+  /** Makes archived offsets available again with delivery count 0 (the dead-letter redrive). */
+  redrive(groupId: string, request: RedriveRequest): Promise<{ redriven: number }> {
+    return this.http.request("POST", `${groupPath(groupId)}/share/archived/redrive`, { body: request });
   }
 }

@@ -1,4 +1,4 @@
-/** `cohort/client`: the TypeScript SDK of cohort — consumer, admin client, transport and errors. */
+/** `cohort/client`: the TypeScript SDK of cohort — consumer, share consumer, admin client, transport and errors. */
 
 export { CohortAdmin, type ListGroupsFilter } from "./admin.ts";
 export { CommitStrategies, type CommitStrategy } from "./commit-strategy.ts";
@@ -20,4 +20,14 @@ export {
 } from "./http.ts";
 export { MemoryLog } from "./memory-log.ts";
 export { describePartitions, type TopicPartition } from "./partitions.ts";
+export {
+  type AcknowledgementFailure,
+  type AcknowledgementMode,
+  ShareConsumer,
+  type ShareConsumerOptions,
+  type ShareRunOptions,
+} from "./share-consumer.ts";
+export type { Settlement } from "./share-holdings.ts";
+export type { ShareRecord, ShareRecordSource } from "./share-records.ts";
+export type * from "./share-types.ts";
 export type * from "./types.ts";
