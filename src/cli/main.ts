@@ -1,14 +1,16 @@
 /**
  * The `cohort` command line: group and offset administration in the manner of Kafka's
- * `kafka-consumer-groups`, over cohort's HTTP API. Exit codes: 0 ok, 1 coordinator error (including an
+ * `kafka-consumer-groups` (and `kafka-share-groups` for share groups), over cohort's HTTP API. Exit codes: 0 ok, 1 coordinator error (including an
  * unreachable coordinator), 2 usage error.
  */
 
 import { parseArgs } from "node:util";
 import { CohortAdmin } from "../client/admin.ts";
 import { CohortError } from "../client/errors.ts";
+import type { RedriveRequest } from "../client/share-types.ts";
 import type { ResetRequest } from "../client/types.ts";
 import * as commands from "./commands.ts";
+import * as shareCommands from "./share-commands.ts";
 import { terminalSafe, terminalSafeJson } from "./table.ts";
 
 export const EXIT_OK = 0;
@@ -26,6 +28,15 @@ Commands:
                 (--to-earliest | --to-latest | --to-offset N | --shift-by N) [--dry-run | --execute]
                 Without --execute a reset is a dry run and changes nothing.
   offsets delete <group> --topic T [--partitions 0,1]
+  share-groups list [--state S]...
+  share-groups describe <group> [--offsets | --members | --state | --archived [--topic T]]
+                (--offsets is the default)
+  share-groups reset-offsets <group> --topic T [--partitions 0,1]
+                (--to-earliest | --to-latest | --to-offset N) [--dry-run | --execute]
+                Only while the share group has no members; without --execute a dry run.
+  share-groups delete-offsets <group> --topic T [--partitions 0,1]
+  share-groups redrive <group> --topic T [--partition N] [--first-offset N] [--last-offset N]
+                Archived offsets become available again with delivery count 0.
 
 Options:
   --url URL      coordinator base URL (env COHORT_URL, default http://127.0.0.1:8787)
@@ -45,6 +56,10 @@ const OPTIONS = {
   type: { type: "string", multiple: true },
   members: { type: "boolean" },
   offsets: { type: "boolean" },
+  archived: { type: "boolean" },
+  partition: { type: "string" },
+  "first-offset": { type: "string" },
+  "last-offset": { type: "string" },
   topic: { type: "string" },
   partitions: { type: "string" },
   "to-earliest": { type: "boolean" },
@@ -97,7 +112,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
  * as in kafka-consumer-groups) becomes `--state-filter=Stable`.
  */
 function normalizeArgs(argv: string[]): string[] {
-  const listing = argv.includes("groups") && argv.includes("list");
+  const listing = (argv.includes("groups") || argv.includes("share-groups")) && argv.includes("list");
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -128,10 +143,14 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   const admin = newAdmin(values.url ?? io.env.COHORT_URL ?? "http://127.0.0.1:8787", values.token, io);
   const command = `${noun} ${verb ?? ""}`.trim();
-  if (command === "groups list") {
+  if (command === "groups list" || command === "share-groups list") {
     if (groupId !== undefined) throw new UsageError(`unexpected argument '${groupId}'`);
     const states = (values["state-filter"] ?? []).flatMap((s) => s.split(",")).filter(Boolean);
     const types = (values.type ?? []).flatMap((t) => t.split(",")).filter(Boolean);
+    if (noun === "share-groups") {
+      if (types.length > 0) throw new UsageError("share-groups list takes no --type");
+      return shareCommands.listShareGroups(admin, states);
+    }
     return commands.listGroups(admin, states, types);
   }
   const group = () => {
@@ -153,7 +172,25 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
     case "offsets reset":
       return commands.resetOffsets(admin, group(), resetRequest(values));
     case "offsets delete":
+    case "share-groups delete-offsets":
       return commands.deleteOffsets(admin, group(), requiredTopic(values), partitionList(values.partitions));
+    case "share-groups describe": {
+      const views = [values.members, values.offsets, values.state, values.archived].filter(Boolean).length;
+      if (views > 1) throw new UsageError("choose one of --offsets, --members, --state, --archived");
+      if (values.members) return shareCommands.describeShareMembers(admin, group());
+      if (values.state) return shareCommands.describeShareState(admin, group());
+      if (values.archived) return shareCommands.describeArchived(admin, group(), values.topic);
+      return shareCommands.describeShareOffsets(admin, group());
+    }
+    case "share-groups reset-offsets": {
+      const request = resetRequest(values);
+      // Kafka's share groups reset to a position, never by a shift: the in-flight state is cleared.
+      if (request.to === "shift")
+        throw new UsageError("share groups reset with --to-earliest, --to-latest or --to-offset");
+      return commands.resetOffsets(admin, group(), request);
+    }
+    case "share-groups redrive":
+      return shareCommands.redrive(admin, group(), redriveRequest(values));
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
@@ -214,4 +251,20 @@ function resetRequest(values: Values): ResetRequest {
     default:
       return { ...base, to: "shift", shiftBy: integer("shift-by", values["shift-by"] as string) };
   }
+}
+
+function redriveRequest(values: Values): RedriveRequest {
+  const request: RedriveRequest = { topic: requiredTopic(values) };
+  const partition = values.partition as string | undefined;
+  const first = values["first-offset"] as string | undefined;
+  const last = values["last-offset"] as string | undefined;
+  if (partition !== undefined) request.partition = natural("partition", partition);
+  if (first !== undefined) request.firstOffset = natural("first-offset", first);
+  if (last !== undefined) request.lastOffset = natural("last-offset", last);
+  return request;
+}
+
+function natural(name: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name}: '${text}' is not a non-negative integer`);
+  return Number(text);
 }
