@@ -79,6 +79,8 @@ export interface ShareRunOptions<V = unknown> {
   mode?: AcknowledgementMode;
 }
 
+/** Entries one request may carry (API.md §7's lists are bounded; the coordinator's bound is 10,000). */
+const MAX_ENTRIES = 10_000;
 /** Renewal batches groups due within this fraction of the lock. */
 const RENEW_SLACK = 0.1;
 /** After a failed acknowledge request, the timer waits at least this long. */
@@ -327,7 +329,7 @@ export class ShareConsumer<V = unknown> {
     try {
       return await this.#serial.run(async () => {
         if (this.#stopped) return null;
-        const acknowledgements = this.#holdings.takeAcknowledgements();
+        const acknowledgements = this.#holdings.takeAcknowledgements(MAX_ENTRIES);
         // Wait only with nothing held: a parked request would hold up the renewal of held locks.
         const maxWaitMs = this.#holdings.held > 0 ? 0 : this.#maxWaitMs;
         const body: AcquireRequest = {
@@ -394,7 +396,6 @@ export class ShareConsumer<V = unknown> {
     what: { renew: "due" | "none" } | { group: number },
   ): Promise<AcknowledgementFailure[]> {
     if (this.#aborted || !this.#membership.joined) return [];
-    const acks = this.#holdings.takeAcknowledgements();
     const sentAt = Date.now();
     // Groups due within a tenth of the lock are renewed now too: fewer requests, and a timer that
     // fires a little early still finds its group due.
@@ -404,6 +405,8 @@ export class ShareConsumer<V = unknown> {
         : what.renew === "due" && this.#options.renewLocks !== false
           ? this.#holdings.renewals(sentAt + this.#lockMs * RENEW_SLACK)
           : { entries: [], groups: [] };
+    // Renewals go whole (a group's deadline moves only if all of it was renewed); settlements fill up.
+    const acks = this.#holdings.takeAcknowledgements(Math.max(0, MAX_ENTRIES - renew.entries.length));
     if (acks.length + renew.entries.length === 0) return [];
     try {
       const result = await this.#http.request<AcknowledgeResult>("POST", this.#path("acknowledge"), {

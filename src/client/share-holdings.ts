@@ -136,18 +136,20 @@ export class ShareHoldings {
   }
 
   /**
-   * Every settled offset not yet in flight, as ranges, marked in flight. Pass the entries to `sent`
+   * Every settled offset not yet in flight (at most `max` entries), as ranges, marked in flight. Pass the entries to `sent`
    * once the coordinator answered, or to `unsent` when the request failed (so they go again later: a
    * repeated acknowledgement is refused harmlessly, a lost one costs a redelivery).
    */
-  takeAcknowledgements(): AcknowledgeEntry[] {
+  takeAcknowledgements(max = Number.POSITIVE_INFINITY): AcknowledgeEntry[] {
     const entries: AcknowledgeEntry[] = [];
     for (const group of this.#groups.values()) {
       for (const hold of group.partitions.values()) {
+        if (entries.length >= max) return entries;
         const ready = [...hold.slots].filter(([, s]) => s.type !== null && !s.sending).map(([o]) => o);
         ready.sort((a, b) => a - b);
         const typeAt = (o: number) => hold.slots.get(o)!.type;
         for (const [first, last] of runs(ready, (a, b) => typeAt(a) === typeAt(b))) {
+          if (entries.length >= max) return entries; // the rest waits for the next request
           const type = typeAt(first)!;
           for (let o = first; o <= last; o++) hold.slots.get(o)!.sending = true;
           entries.push({

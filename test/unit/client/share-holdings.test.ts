@@ -80,6 +80,14 @@ describe("acknowledgements as ranges", () => {
     expect(h.takeAcknowledgements()).toEqual([entry(0, 0, 0, "reject")]);
   });
 
+  it("takes at most the entries asked for; the rest waits for the next request", () => {
+    const h = new ShareHoldings();
+    h.add([range(0, 0, 5)], 0, 1000);
+    for (let o = 0; o < 6; o++) h.settle("jobs", 0, o, o % 2 === 0 ? "accept" : "release");
+    expect(h.takeAcknowledgements(4).map((e) => e.firstOffset)).toEqual([0, 1, 2, 3]);
+    expect(h.takeAcknowledgements(4).map((e) => e.firstOffset)).toEqual([4, 5]);
+  });
+
   it("a lock group with nothing left is gone", () => {
     const h = new ShareHoldings();
     const id = h.add([range(0, 0, 1)], 0, 1000);
