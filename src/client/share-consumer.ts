@@ -137,7 +137,10 @@ export class ShareConsumer<V = unknown> {
       this.#http,
       {
         assigned: () => this.#wake?.(),
-        lost: () => this.#holdings.clear(),
+        // An unknown member's locks went with it; a fenced epoch only means rejoin: the locks stand.
+        lost: (reason) => {
+          if (reason.code === "UNKNOWN_MEMBER_ID") this.#holdings.clear();
+        },
         fatal: (error) => this.#fail(error),
       },
       { groupId: options.groupId, topics: options.topics, clientId: options.clientId },

@@ -20,7 +20,8 @@ export interface ShareMembershipOptions {
 export interface ShareMembershipHost {
   /** The assignment changed (it may be empty). */
   assigned(partitions: TopicPartition[]): void;
-  /** The coordinator does not know this member (any more): its locks are gone. */
+  /** The membership must be joined again: UNKNOWN_MEMBER_ID (its locks are gone with it) or
+   *  FENCED_MEMBER_EPOCH (a rejoin under the same id keeps them). */
   lost(reason: CohortError): void;
   /** A failure heartbeats cannot recover from; the consumer stops. */
   fatal(error: unknown): void;

@@ -42,6 +42,7 @@ export const range = (
 export class ScriptedShareCoordinator {
   lockMs = 1000;
   epoch = 1;
+  heartbeatIntervalMs = 60_000;
   assignment = [{ topic: "jobs", partitions: [0] }];
   readonly requests: Seen[] = [];
   /** What successive acquires hand out; once used up, acquires find nothing. */
@@ -50,6 +51,8 @@ export class ScriptedShareCoordinator {
   refuseEntry: (entry: AcknowledgeEntry) => boolean = () => false;
   /** Errors the next acquires answer with, in order. */
   acquireErrors: ErrorBody[] = [];
+  /** Errors the next heartbeats answer with, in order. */
+  heartbeatErrors: ErrorBody[] = [];
 
   acquires(): AcquireRequest[] {
     return this.requests.flatMap((r) => (r.route === "acquire" ? [r.body] : []));
@@ -84,6 +87,8 @@ export class ScriptedShareCoordinator {
     const at = Date.now();
     if (url.pathname.endsWith("/share/heartbeat")) {
       this.requests.push({ route: "heartbeat", at, body });
+      const error = this.heartbeatErrors.shift();
+      if (error) return errorResponse(error);
       if (body.memberEpoch < 0)
         return json(200, {
           memberId: body.memberId,
@@ -94,7 +99,7 @@ export class ScriptedShareCoordinator {
       return json(200, {
         memberId: body.memberId,
         memberEpoch: this.epoch,
-        heartbeatIntervalMs: 60_000,
+        heartbeatIntervalMs: this.heartbeatIntervalMs,
         assignment: { partitions: this.assignment },
       });
     }

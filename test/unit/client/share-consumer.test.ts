@@ -253,6 +253,25 @@ describe("close, abort and losing the membership", () => {
     await consumer.close();
   });
 
+  it("FENCED_MEMBER_EPOCH rejoins under the same id and keeps the locks: the records' accepts still go", async () => {
+    const coordinator = new ScriptedShareCoordinator();
+    coordinator.batches = [[range(0, 1)]];
+    coordinator.heartbeatIntervalMs = 10;
+    const consumer = consumerOn(coordinator);
+    const records = await consumer.poll();
+    const before = coordinator.heartbeats().length;
+    coordinator.heartbeatErrors = [{ status: 409, code: "FENCED_MEMBER_EPOCH", kafkaCode: 110 }];
+    // The next heartbeat (epoch 1) is fenced; the member rejoins with 0 and is back at 1.
+    const epochs = () => coordinator.heartbeats().map((h) => h.memberEpoch);
+    await vi.waitFor(() => expect(epochs().slice(before, before + 3)).toEqual([1, 0, 1]));
+    expect(new Set(coordinator.heartbeats().map((h) => h.memberId)).size).toBe(1);
+    expect(consumer.held).toBe(2);
+    for (const r of records) r.accept();
+    expect(await consumer.commit()).toEqual([]);
+    expect(coordinator.acknowledgeRequests().map((r) => r.entries)).toEqual([[entry(0, 1, "accept")]]);
+    await consumer.close();
+  });
+
   it("a refused acknowledgement is reported, and commit() returns it", async () => {
     const coordinator = new ScriptedShareCoordinator();
     coordinator.batches = [[range(0, 1)]];
