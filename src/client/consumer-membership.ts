@@ -11,7 +11,14 @@ import type { z } from "@hono/zod-openapi";
 import type { HeartbeatBody, HeartbeatResponse } from "../api/consumer-schemas.ts";
 import { CohortError } from "./errors.ts";
 import { encodeSegment, type HttpTransport } from "./http.ts";
-import type { CommitFence, Membership, MembershipHost, MembershipOptions } from "./membership.ts";
+import {
+  type CommitFence,
+  HeartbeatQueue,
+  joinFailure,
+  type Membership,
+  type MembershipHost,
+  type MembershipOptions,
+} from "./membership.ts";
 import { flatten, group, keyOf, type TopicPartition } from "./partitions.ts";
 import { openWatch, type WatchSocket } from "./watch-socket.ts";
 
@@ -36,9 +43,7 @@ export class ConsumerProtocolMembership implements Membership {
   memberId: string;
   epoch = 0;
   #intervalMs = 5_000;
-  #queue: Promise<void> = Promise.resolve();
-  /** The heartbeat queued behind the one in flight, not yet started: later requests share it. */
-  #queued: Promise<void> | undefined;
+  readonly #beats = new HeartbeatQueue(() => this.#beat());
   /** Why the last heartbeat failed, for start() to report. */
   #lastError: unknown;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -71,10 +76,7 @@ export class ConsumerProtocolMembership implements Membership {
     await this.reconciled;
     if (this.#stopped || this.epoch > 0) return;
     this.#halt();
-    throw (
-      this.#lastError ??
-      new CohortError({ code: "NOT_JOINED", kafkaCode: null, status: 0, message: "join failed" })
-    );
+    throw joinFailure(this.#lastError);
   }
 
   commitFence(): CommitFence | null {
@@ -84,20 +86,9 @@ export class ConsumerProtocolMembership implements Membership {
     return fence;
   }
 
-  /**
-   * Queues a heartbeat after any in flight and resolves when it is done. Coalesced: at most one in
-   * flight and one queued; a request while one is queued shares it (it reads the state when it starts,
-   * so it carries everything the later request would have).
-   */
+  /** Queues a heartbeat after any in flight (coalesced: see HeartbeatQueue); resolves when it is done. */
   heartbeatNow(): Promise<void> {
-    if (this.#queued) return this.#queued;
-    const next = this.#queue.then(() => {
-      this.#queued = undefined;
-      return this.#beat();
-    });
-    this.#queued = next;
-    this.#queue = next.catch(() => {});
-    return next;
+    return this.#beats.now();
   }
 
   async rejoin(reason: CohortError): Promise<void> {
@@ -111,7 +102,7 @@ export class ConsumerProtocolMembership implements Membership {
     const body = instance
       ? { memberId: this.memberId, memberEpoch: STATIC_LEAVE_EPOCH, groupInstanceId: instance }
       : { memberId: this.memberId, memberEpoch: LEAVE_EPOCH };
-    await this.#queue;
+    await this.#beats.settled();
     this.#halt();
     if (this.epoch <= 0) return;
     await this.#http.request("POST", this.#path("heartbeat"), { body }).catch(() => {}); // Leaving is best effort: the session timeout removes the member anyway.

@@ -4,7 +4,7 @@
  * which partitions to own, fence its commits, and leave.
  */
 
-import type { CohortError } from "./errors.ts";
+import { CohortError } from "./errors.ts";
 import type { TopicPartition } from "./partitions.ts";
 
 /** The consumer side, called by a membership. */
@@ -57,3 +57,39 @@ export interface MembershipOptions {
 }
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Heartbeats serialized and coalesced: at most one in flight and one queued; a request while one is
+ * queued shares it (it reads the member's state when it starts, so it carries everything the later
+ * request would have). Epochs stay ordered because no two heartbeats of a member overlap.
+ */
+export class HeartbeatQueue {
+  #queue: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
+  readonly #beat: () => Promise<void>;
+
+  constructor(beat: () => Promise<void>) {
+    this.#beat = beat;
+  }
+
+  /** Queues a heartbeat after any in flight and resolves when it is done. */
+  now(): Promise<void> {
+    if (this.#queued) return this.#queued;
+    const next = this.#queue.then(() => {
+      this.#queued = undefined;
+      return this.#beat();
+    });
+    this.#queued = next;
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Resolves once every heartbeat queued so far is done (failed ones too). */
+  settled(): Promise<void> {
+    return this.#queue;
+  }
+}
+
+/** Why a start() did not join: the last heartbeat's failure, or that it ended without joining. */
+export const joinFailure = (lastError: unknown): unknown =>
+  lastError ?? new CohortError({ code: "NOT_JOINED", kafkaCode: null, status: 0, message: "join failed" });

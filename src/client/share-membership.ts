@@ -7,6 +7,7 @@
 
 import { CohortError } from "./errors.ts";
 import { encodeSegment, type HttpTransport } from "./http.ts";
+import { HeartbeatQueue, joinFailure } from "./membership.ts";
 import { flatten, type TopicPartition } from "./partitions.ts";
 import type { ShareHeartbeatRequest, ShareHeartbeatResult } from "./share-types.ts";
 
@@ -34,8 +35,7 @@ export class ShareMembership {
   epoch = 0;
   assignment: TopicPartition[] = [];
   #intervalMs = 5_000;
-  #queue: Promise<void> = Promise.resolve();
-  #queued: Promise<void> | undefined;
+  readonly #beats = new HeartbeatQueue(() => this.#beat());
   #lastError: unknown;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -61,22 +61,12 @@ export class ShareMembership {
     await this.heartbeatNow();
     if (this.#stopped || this.epoch > 0) return;
     this.stop();
-    throw (
-      this.#lastError ??
-      new CohortError({ code: "NOT_JOINED", kafkaCode: null, status: 0, message: "join failed" })
-    );
+    throw joinFailure(this.#lastError);
   }
 
-  /** Queues a heartbeat behind the one in flight (sharing one already queued). */
+  /** Queues a heartbeat behind the one in flight (coalesced: see HeartbeatQueue). */
   heartbeatNow(): Promise<void> {
-    if (this.#queued) return this.#queued;
-    const next = this.#queue.then(() => {
-      this.#queued = undefined;
-      return this.#beat();
-    });
-    this.#queued = next;
-    this.#queue = next.catch(() => {});
-    return next;
+    return this.#beats.now();
   }
 
   /** Something else (an acquire) learned the member is unknown: rejoin at once. */
@@ -88,7 +78,7 @@ export class ShareMembership {
 
   /** Leaves (epoch -1): the coordinator releases this member's locks without counting deliveries. */
   async leave(): Promise<void> {
-    await this.#queue;
+    await this.#beats.settled();
     const joined = this.epoch > 0;
     this.stop();
     if (!joined) return;
