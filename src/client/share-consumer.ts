@@ -398,7 +398,11 @@ export class ShareConsumer<V = unknown> {
   async #sendAcknowledgements(
     what: { renew: "due" | "none" } | { group: number },
   ): Promise<AcknowledgementFailure[]> {
-    if (this.#aborted || !this.#membership.joined) return [];
+    if (this.#aborted) return [];
+    if (!this.#membership.joined) {
+      this.#notBefore = Date.now() + RETRY_FLOOR_MS; // rejoining: try again shortly, not at once
+      return [];
+    }
     const sentAt = Date.now();
     // Groups due within a tenth of the lock are renewed now too: fewer requests, and a timer that
     // fires a little early still finds its group due.

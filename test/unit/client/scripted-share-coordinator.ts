@@ -53,6 +53,8 @@ export class ScriptedShareCoordinator {
   acquireErrors: ErrorBody[] = [];
   /** Errors the next heartbeats answer with, in order. */
   heartbeatErrors: ErrorBody[] = [];
+  /** Once the errors are used up, heartbeats never answer. */
+  hangHeartbeats = false;
 
   acquires(): AcquireRequest[] {
     return this.requests.flatMap((r) => (r.route === "acquire" ? [r.body] : []));
@@ -89,6 +91,7 @@ export class ScriptedShareCoordinator {
       this.requests.push({ route: "heartbeat", at, body });
       const error = this.heartbeatErrors.shift();
       if (error) return errorResponse(error);
+      if (this.hangHeartbeats) await new Promise(() => {});
       if (body.memberEpoch < 0)
         return json(200, {
           memberId: body.memberId,

@@ -184,6 +184,31 @@ describe("lock renewal (fake timers)", () => {
     expect(coordinator.settlements()).toEqual([entry(0, 2, "accept")]);
   });
 
+  it("a renewal due while the member rejoins waits for it, without spinning", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const coordinator = new ScriptedShareCoordinator();
+    coordinator.batches = [[range(0, 0)]];
+    coordinator.heartbeatIntervalMs = 100;
+    const consumer = consumerOn(coordinator);
+    await consumer.poll();
+    // The next heartbeat is fenced and the rejoin never answers: the member stays unjoined.
+    coordinator.heartbeatErrors = [{ status: 409, code: "FENCED_MEMBER_EPOCH", kafkaCode: 110 }];
+    coordinator.hangHeartbeats = true;
+    const timers = vi.spyOn(globalThis, "setTimeout");
+    await vi.advanceTimersByTimeAsync(3_000);
+    // The due renewal is retried every 250 ms; re-armed at once it would run thousands of times.
+    expect(timers.mock.calls.length).toBeLessThan(30);
+    expect(
+      coordinator
+        .heartbeats()
+        .map((h) => h.memberEpoch)
+        .slice(-2),
+    ).toEqual([1, 0]);
+    expect(coordinator.acknowledgeRequests()).toEqual([]);
+    expect(consumer.held).toBe(1);
+    consumer.abort();
+  });
+
   it("without renewal nothing is sent before the handler returns", async () => {
     const { coordinator } = await slowFirstRecord(false);
     expect(coordinator.acknowledgeRequests()).toEqual([]);
