@@ -125,6 +125,10 @@ export class ShareConsumer<V = unknown> {
   #notBefore = 0;
   /** Shut down: no timer may be armed again. */
   #closed = false;
+  #onAbort!: () => void;
+  readonly #aborting = new Promise<void>((resolve) => {
+    this.#onAbort = resolve;
+  });
 
   constructor(options: ShareConsumerOptions<V>) {
     this.#options = options;
@@ -212,7 +216,10 @@ export class ShareConsumer<V = unknown> {
     return this.#acknowledge({ renew: "none" });
   }
 
-  /** Resolves when processing ends (close, abort); rejects with the failure that stopped it. */
+  /**
+   * Resolves when processing ends (close; after abort, once the handler in flight returns); rejects
+   * with the failure that stopped it.
+   */
   async done(): Promise<void> {
     await this.#loop;
     await this.#closing;
@@ -232,6 +239,7 @@ export class ShareConsumer<V = unknown> {
   /** Stops at once, sending nothing (as a crashed process): its locks end after the lock duration. */
   abort(): void {
     this.#aborted = true;
+    this.#onAbort();
     this.#halt();
     this.#membership.stop();
     this.#disarm();
@@ -239,7 +247,8 @@ export class ShareConsumer<V = unknown> {
 
   async #shutdown(): Promise<void> {
     this.#halt();
-    await this.#loop;
+    // An aborted consumer has nothing to send: its handler may never return (a crash), so no waiting.
+    await Promise.race([this.#loop, this.#aborting]);
     if (this.#aborted) return;
     this.#finish(this.#polled);
     this.#polled = [];
