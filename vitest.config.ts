@@ -83,6 +83,13 @@ export default defineConfig({
         CONSUMER_HEARTBEAT_INTERVAL_MS: "200",
         GROUP_MIN_SESSION_TIMEOUT_MS: "500",
         GROUP_INITIAL_REBALANCE_DELAY_MS: "100",
+        // Share groups: 1 s locks (Kafka's floor) so expiry and renewal are observable; sessions well
+        // past the lock so a crashed member's records come back by lock expiry, not by its removal.
+        SHARE_AUTO_OFFSET_RESET: "earliest",
+        SHARE_RECORD_LOCK_DURATION_MS: "1000",
+        SHARE_DELIVERY_COUNT_LIMIT: "3",
+        SHARE_SESSION_TIMEOUT_MS: "6000",
+        SHARE_HEARTBEAT_INTERVAL_MS: "200",
       }),
     ],
   },
