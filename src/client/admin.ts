@@ -98,7 +98,10 @@ export class CohortAdmin {
    * `latest` | `offset`, Empty groups only) and `deleteOffsets` take share groups as they are.
    */
   async describeShareGroup(groupId: string): Promise<ShareGroupInfo> {
-    const group = await this.http.request<ShareGroupInfo | GroupInfo>("GET", groupPath(groupId));
+    const group = await this.http.request<GroupInfo & { partitions?: ShareGroupInfo["partitions"] }>(
+      "GET",
+      groupPath(groupId),
+    );
     if (group.type !== "share") {
       throw new CohortError({
         code: "INCONSISTENT_GROUP_PROTOCOL",
@@ -107,7 +110,11 @@ export class CohortAdmin {
         message: `group ${groupId} is a ${group.type} group, not a share group`,
       });
     }
-    return group as ShareGroupInfo;
+    const members = group.members.map((m) => ({
+      ...m,
+      assignment: typeof m.assignment === "string" ? [] : m.assignment,
+    }));
+    return { ...group, type: "share", members, partitions: group.partitions ?? [] };
   }
 
   /** One page of a share group's archived (dead-lettered) ranges, newest archived last. */

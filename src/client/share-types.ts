@@ -1,82 +1,51 @@
 /**
- * The share-group routes of API.md §7 as the SDK sends and reads them. The vocabulary (ranges,
- * acknowledgement types, archive reasons) is the core's, imported as types only; what differs on the
- * wire (an error is `{code, kafkaCode, message}`, not an object) is spelled out here.
+ * The share-group routes of API.md §7 as the SDK sends and reads them, inferred from the coordinator's
+ * zod schemas so the client and the contract cannot drift (type-only imports: no schema code reaches
+ * a client bundle). The vocabulary (acknowledgement types, archive reasons) is the core's.
  */
 
+import type { z } from "@hono/zod-openapi";
 import type {
-  AcknowledgeEntry,
-  AcknowledgeType,
-  AcquiredRecords,
-  ArchivedRange,
-  ArchiveReason,
-} from "../core/share/share-types.ts";
-import type { TopicPartitionList } from "./types.ts";
+  AcknowledgeBody,
+  AcknowledgeEntry as AcknowledgeEntrySchema,
+  AcknowledgeResponse,
+  AcknowledgeResult as AcknowledgeResultSchema,
+  AcquireBody,
+  AcquiredRecords as AcquiredRecordsSchema,
+  AcquirePartition,
+  AcquireResponse,
+  ArchivedRange as ArchivedRangeSchema,
+  ArchivedResponse,
+  DescribeResponse,
+  RedriveBody,
+  ShareHeartbeatBody,
+  ShareHeartbeatResponse,
+  SharePartitionView,
+} from "../api/share-schemas.ts";
+import type { AcknowledgeType, ArchiveReason } from "../core/share/share-types.ts";
+import type { MemberInfo, TopicPartitionList } from "./types.ts";
 
-export type { AcknowledgeEntry, AcknowledgeType, AcquiredRecords, ArchivedRange, ArchiveReason };
+export type { AcknowledgeType, ArchiveReason };
 
-export interface ShareHeartbeatRequest {
-  memberId?: string;
-  /** 0 joins, -1 leaves, else the member's current epoch. */
-  memberEpoch: number;
-  clientId?: string;
-  subscribedTopics?: { name: string; partitions: number }[];
-}
+/** Requests are what a caller may send (`z.input`). */
+export type ShareHeartbeatRequest = z.input<typeof ShareHeartbeatBody>;
+export type ReportedPartition = z.input<typeof AcquirePartition>;
+export type AcquireRequest = z.input<typeof AcquireBody>;
+export type AcknowledgeEntry = z.input<typeof AcknowledgeEntrySchema>;
+export type AcknowledgeRequest = z.input<typeof AcknowledgeBody>;
+export type RedriveRequest = z.input<typeof RedriveBody>;
 
-export interface ShareHeartbeatResult {
-  memberId: string;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: { partitions: TopicPartitionList[] };
-}
-
-/** A partition's log as the member sees it: the largest end any member reports wins. */
-export interface ReportedPartition {
-  topic: string;
-  partition: number;
-  logEndOffset?: number;
-  logStartOffset?: number;
-}
-
-export interface AcquireRequest {
-  memberId: string;
-  /** 1 … 10000. */
-  maxRecords: number;
-  /** 0 … 30000: how long the coordinator may hold the request while nothing can be acquired. */
-  maxWaitMs: number;
-  partitions?: ReportedPartition[];
-  acknowledgements?: AcknowledgeEntry[];
-}
-
-export interface WireError {
-  code: string;
-  kafkaCode: number | null;
-  message: string;
-}
-
+/** Responses are what the coordinator produces (`z.output`). */
+export type ShareHeartbeatResult = z.output<typeof ShareHeartbeatResponse>;
+export type AcquiredRecords = z.output<typeof AcquiredRecordsSchema>;
+export type AcquireResult = z.output<typeof AcquireResponse>;
 /** One acknowledgement entry's outcome: all of it applied (error null), or none of it. */
-export interface AcknowledgeOutcome {
-  topic: string;
-  partition: number;
-  firstOffset: number;
-  lastOffset: number;
-  error: WireError | null;
-}
-
-export interface AcquireResult {
-  acquisitionLockTimeoutMs: number;
-  records: AcquiredRecords[];
-  acknowledgements: AcknowledgeOutcome[];
-}
-
-export interface AcknowledgeResult {
-  acknowledgements: AcknowledgeOutcome[];
-}
-
-export interface ArchivedPage {
-  ranges: ArchivedRange[];
-  nextCursor: string | null;
-}
+export type AcknowledgeOutcome = z.output<typeof AcknowledgeResultSchema>;
+export type WireError = NonNullable<AcknowledgeOutcome["error"]>;
+export type AcknowledgeResult = z.output<typeof AcknowledgeResponse>;
+export type ArchivedRange = z.output<typeof ArchivedRangeSchema>;
+export type ArchivedPage = z.output<typeof ArchivedResponse>;
+export type SharePartitionInfo = z.output<typeof SharePartitionView>;
 
 export interface ArchivedQuery {
   topic?: string | undefined;
@@ -85,42 +54,12 @@ export interface ArchivedQuery {
   cursor?: string | undefined;
 }
 
-export interface RedriveRequest {
-  topic: string;
-  partition?: number;
-  firstOffset?: number;
-  lastOffset?: number;
-}
+/** A share group's member: its assignment is always a partition list. */
+export type ShareMemberInfo = MemberInfo & { assignment: TopicPartitionList[] };
 
-/** One share-partition in a share group's describe (API.md §7). */
-export interface SharePartitionInfo {
-  topic: string;
-  partition: number;
-  /** SPSO: every offset below it is done; null until first acquired from. */
-  startOffset: number | null;
-  endOffset?: number | null;
-  logEndOffset: number | null;
-  acquired: number;
-  available: number;
-  acknowledged: number;
-  archived: number;
-  lag: number | null;
-}
-
-export interface ShareMemberInfo {
-  memberId: string;
-  clientId: string;
-  clientHost: string;
-  memberEpoch?: number;
-  assignment: TopicPartitionList[];
-}
-
-/** GET /v1/groups/{groupId} of a share group. */
-export interface ShareGroupInfo {
-  groupId: string;
+/** GET /v1/groups/{groupId} of a share group, as `CohortAdmin.describeShareGroup` returns it. */
+export type ShareGroupInfo = Omit<z.output<typeof DescribeResponse>, "type" | "members" | "partitions"> & {
   type: "share";
-  state: string;
-  groupEpoch?: number;
   members: ShareMemberInfo[];
   partitions: SharePartitionInfo[];
-}
+};
