@@ -2,12 +2,12 @@
  * `npm run demo -- share`: a share group (API.md §7) of six workers on a topic of two partitions — more
  * workers than partitions, all busy. One worker is slow (its lock is renewed, nobody else gets its
  * record), one is flaky (it fails every first delivery: those records are redelivered), one crashes
- * holding records (they come back when their locks expire), a poison record fails everywhere until it
- * is archived at the delivery limit, and a malformed one is rejected. Then the archived list, a fix
- * "deployed" and a redrive. Runs unattended in about 30 s.
+ * holding records (they come back when their locks end), a poison record fails everywhere until it
+ * is archived at the delivery limit, and a malformed one is rejected. Then the members, the offsets
+ * and the archived list, a fix "deployed" and a redrive. Runs unattended in about 15 s.
  */
 
-import { describeArchived, describeShareOffsets } from "../src/cli/share-commands.ts";
+import { describeArchived, describeShareMembers, describeShareOffsets } from "../src/cli/share-commands.ts";
 import { CohortAdmin, MemoryLog, ShareConsumer, type ShareRecord } from "../src/client/index.ts";
 import { startLocalCoordinator } from "./local-coordinator.ts";
 
@@ -21,36 +21,71 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const started = Date.now();
 const say = (text: string) =>
   console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${text}`);
-const where = (r: ShareRecord<string>) => `${r.topic}/${r.partition}@${r.offset}`;
+const where = (r: ShareRecord<string>) => `${r.topic}/${r.partition}@${r.offset} ${r.value}`;
 
 console.log("Starting a local cohort coordinator (workerd)…");
 const coordinator = await startLocalCoordinator({
   SHARE_AUTO_OFFSET_RESET: "earliest",
   SHARE_RECORD_LOCK_DURATION_MS: String(LOCK_MS),
   SHARE_DELIVERY_COUNT_LIMIT: String(DELIVERY_LIMIT),
-  SHARE_SESSION_TIMEOUT_MS: "6000",
+  SHARE_SESSION_TIMEOUT_MS: "15000",
   SHARE_HEARTBEAT_INTERVAL_MS: "500",
 });
 say(
-  `coordinator on ${coordinator.url}; locks last ${LOCK_MS} ms, records are archived after ${DELIVERY_LIMIT} deliveries`,
+  `coordinator on ${coordinator.url}; locks last ${LOCK_MS} ms, a record is archived after ${DELIVERY_LIMIT} deliveries`,
 );
 const admin = new CohortAdmin({ url: coordinator.url });
 
 // The log: 12 jobs per partition now, a producer adds 8 more. Workers read offsets through MemoryLog.
-const log = MemoryLog.filled({ jobs: PARTITIONS }, 12, (t, p, o) => `${t.slice(0, 3)}-${p}-${o}`);
+const log = MemoryLog.filled({ jobs: PARTITIONS }, 12, (_t, p, o) => `job-${p}-${o}`);
 const producer = (async () => {
   for (let n = 0; n < 8; n++) {
     await sleep(600);
-    log.append("jobs", n % PARTITIONS, `job-${n % PARTITIONS}-${log.logEndOffset("jobs", n % PARTITIONS)}`);
+    const p = n % PARTITIONS;
+    log.append("jobs", p, `job-${p}-${log.logEndOffset("jobs", p)}`);
   }
 })();
+const TOTAL = PARTITIONS * 12 + 8;
 
-const processed = new Map<string, string>(); // value → worker that completed it
+const processed = new Map<string, string>(); // value → the worker that completed it
 const perWorker = new Map<string, number>();
-let fixed = false; // the poison record's bug, until a fix is "deployed"
+const thrown = new Set<string>(); // values a handler threw on: released, so redelivered at once
+let fixed = false; // the poison and malformed records' bug, until a fix is "deployed"
 
 type Behaviour = "steady" | "slow" | "flaky" | "crashing";
 const workers = new Map<string, ShareConsumer<string>>();
+
+function fail(name: string, record: ShareRecord<string>, why: string): never {
+  say(`${name} fails ${where(record)}: ${why}`);
+  thrown.add(record.value);
+  throw new Error(why);
+}
+
+async function handle(name: string, behaviour: Behaviour, first: boolean, record: ShareRecord<string>) {
+  if (record.deliveryCount > 1) {
+    const why = thrown.has(record.value) ? "" : " (its lock ended: w6 crashed holding it)";
+    say(`${name} ← ${where(record)}, delivery ${record.deliveryCount}${why}`);
+  }
+  if (record.value === MALFORMED && !fixed) {
+    say(`${name} rejects ${where(record)}: malformed → archived at once`);
+    return record.reject();
+  }
+  if (record.value === POISON && !fixed)
+    fail(name, record, `poison (delivery ${record.deliveryCount} of ${DELIVERY_LIMIT})`);
+  if (behaviour === "flaky" && record.deliveryCount === 1)
+    fail(name, record, "flaky: released for redelivery");
+  if (behaviour === "slow" && first) {
+    say(`${name} (slow) takes ${(LOCK_MS * 1.75) / 1000} s on ${where(record)}, longer than its lock`);
+    await sleep(LOCK_MS * 1.75);
+    say(
+      `${name} (slow) done with ${where(record)}, delivery ${record.deliveryCount}: renewed, nobody else got it`,
+    );
+  }
+  await sleep(120);
+  if (processed.has(record.value)) say(`  (${record.value} done again by ${name}: at-least-once)`);
+  processed.set(record.value, name);
+  perWorker.set(name, (perWorker.get(name) ?? 0) + 1);
+}
 
 async function startWorker(name: string, behaviour: Behaviour): Promise<void> {
   const worker = new ShareConsumer<string>({
@@ -65,43 +100,15 @@ async function startWorker(name: string, behaviour: Behaviour): Promise<void> {
   workers.set(name, worker);
   let first = true;
   await worker.run({
-    eachRecord: async (record) => {
-      if (record.deliveryCount > 1)
-        say(`${name} ← ${where(record)} ${record.value}, delivery ${record.deliveryCount}`);
-      if (behaviour === "crashing" && first) {
-        first = false;
+    eachRecord: (record) => {
+      const isFirst = first;
+      first = false;
+      if (behaviour === "crashing") {
         say(`${name} CRASHES holding ${worker.held} records (no acknowledgement, no leave)`);
         worker.abort();
         return new Promise<never>(() => {});
       }
-      if (record.value === MALFORMED && !fixed) {
-        say(`${name} rejects ${where(record)} ${record.value}: malformed → archived at once`);
-        return record.reject();
-      }
-      if (record.value === POISON && !fixed) {
-        say(
-          `${name} fails on ${where(record)} ${record.value} (delivery ${record.deliveryCount} of ${DELIVERY_LIMIT})`,
-        );
-        throw new Error("poison");
-      }
-      if (behaviour === "flaky" && record.deliveryCount === 1) {
-        say(`${name} (flaky) fails ${where(record)} ${record.value}: released for redelivery`);
-        throw new Error("flaky");
-      }
-      if (behaviour === "slow" && first) {
-        first = false;
-        say(
-          `${name} (slow) takes ${(LOCK_MS * 1.75) / 1000} s on ${where(record)}: longer than its ${LOCK_MS} ms lock`,
-        );
-        await sleep(LOCK_MS * 1.75);
-        say(
-          `${name} (slow) done with ${where(record)}, delivery ${record.deliveryCount}: renewed, nobody else got it`,
-        );
-      }
-      await sleep(120);
-      if (processed.has(record.value)) say(`  (${record.value} done again by ${name}: at-least-once)`);
-      processed.set(record.value, name);
-      perWorker.set(name, (perWorker.get(name) ?? 0) + 1);
+      return handle(name, behaviour, isFirst, record);
     },
   });
 }
@@ -116,10 +123,8 @@ await Promise.all([
   startWorker("w6", "crashing"),
 ]);
 
-const total = () => PARTITIONS * 12 + 8;
-const pending = () =>
-  total() - 2 - [...processed.keys()].filter((v) => v !== POISON && v !== MALFORMED).length;
-for (let waited = 0; (pending() > 0 || waited < LOCK_MS * 3) && waited < 25_000; waited += 250)
+const done = () => [...processed.keys()].filter((v) => v !== POISON && v !== MALFORMED).length;
+for (let waited = 0; (done() < TOTAL - 2 || waited < LOCK_MS * 3) && waited < 25_000; waited += 250)
   await sleep(250);
 await producer;
 say(
@@ -129,6 +134,9 @@ say(
     .join(" ")} (w6 crashed)`,
 );
 
+console.log(`\n$ cohort share-groups describe ${GROUP} --members`);
+console.log((await describeShareMembers(admin, GROUP)).text);
+console.log("(two partitions, each shared by three workers; w6 stays listed until its session expires)");
 console.log(`\n$ cohort share-groups describe ${GROUP}`);
 console.log((await describeShareOffsets(admin, GROUP)).text);
 console.log(`\n$ cohort share-groups describe ${GROUP} --archived`);
