@@ -172,8 +172,11 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
     case "offsets reset":
       return commands.resetOffsets(admin, group(), resetRequest(values));
     case "offsets delete":
-    case "share-groups delete-offsets":
       return commands.deleteOffsets(admin, group(), requiredTopic(values), partitionList(values.partitions));
+    case "share-groups delete-offsets": {
+      const partitions = partitionList(values.partitions);
+      return shareCommands.deleteShareOffsets(admin, group(), requiredTopic(values), partitions);
+    }
     case "share-groups describe": {
       const views = [values.members, values.offsets, values.state, values.archived].filter(Boolean).length;
       if (views > 1) throw new UsageError("choose one of --offsets, --members, --state, --archived");

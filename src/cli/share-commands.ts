@@ -129,3 +129,15 @@ export async function redrive(admin: CohortAdmin, groupId: string, request: Redr
     `${partition}${from}${to} in share group '${terminalSafe(groupId)}': available again, delivery count 0.`;
   return { json: { groupId, ...request, redriven }, text };
 }
+
+/** OffsetDelete of a share group: its share-partitions' state goes; Kafka's TOPIC STATUS table. */
+export async function deleteShareOffsets(
+  admin: CohortAdmin,
+  groupId: string,
+  topic: string,
+  partitions: number[] | undefined,
+): Promise<Output> {
+  const { deleted } = await admin.deleteOffsets(groupId, topic, partitions);
+  const status = `Successful (${deleted} share-partition${deleted === 1 ? "" : "s"})`;
+  return { json: { groupId, topic, deleted }, text: renderTable(["TOPIC", "STATUS"], [[topic, status]]) };
+}

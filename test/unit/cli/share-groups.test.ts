@@ -307,6 +307,10 @@ describe("share-groups list, reset-offsets, delete-offsets, redrive", () => {
       path: "/v1/groups/g/offsets/jobs",
       query: "?partition=0&partition=1",
     });
+    expect(cells(deleted.stdout)).toEqual([
+      ["TOPIC", "STATUS"],
+      ["jobs", "Successful (2 share-partitions)"],
+    ]);
     const redrive = await cohort([
       "share-groups",
       "redrive",
