@@ -315,10 +315,13 @@ export class ShareConsumer<V = unknown> {
     const reports = await reportLogEnds(this.#options.source, assigned, this.#logEnds);
     const acquired = await this.#acquire(reports);
     if (!acquired) return null;
-    const { result, sentAt } = acquired;
+    const { result, sentAt, maxWaitMs, carried } = acquired;
     if (result.records.length === 0) {
-      // Empty before the wait was up (no wait, or woken for records another member took): pause.
-      if (Date.now() - sentAt < Math.max(this.#maxWaitMs, 1)) await this.#idle(this.#options.idleMs ?? 200);
+      // An acquire that only delivered acknowledgements is followed by a waiting one at once; one
+      // empty before its wait was up (no wait, or woken for records another member took) pauses.
+      const early = Date.now() - sentAt < Math.max(maxWaitMs, 1);
+      if (early && !(carried && maxWaitMs === 0 && this.#maxWaitMs > 0))
+        await this.#idle(this.#options.idleMs ?? 200);
       return null;
     }
     this.#lockMs = result.acquisitionLockTimeoutMs;
@@ -337,13 +340,17 @@ export class ShareConsumer<V = unknown> {
   }
 
   /** The acquire request, with the settled acknowledgements; null after a failure it recovers from. */
-  async #acquire(partitions: ReportedPartition[]): Promise<{ result: AcquireResult; sentAt: number } | null> {
+  async #acquire(
+    partitions: ReportedPartition[],
+  ): Promise<{ result: AcquireResult; sentAt: number; maxWaitMs: number; carried: boolean } | null> {
     try {
       return await this.#serial.run(async () => {
         if (this.#stopped) return null;
         const acknowledgements = this.#holdings.takeAcknowledgements(MAX_ENTRIES);
-        // Wait only with nothing held: a parked request would hold up the renewal of held locks.
-        const maxWaitMs = this.#holdings.held > 0 ? 0 : this.#maxWaitMs;
+        // Wait only with nothing held (a parked request would hold up renewals) and nothing to
+        // acknowledge: acknowledgements are answered at once, so close() never cuts them off unanswered.
+        const idle = this.#holdings.held === 0 && acknowledgements.length === 0;
+        const maxWaitMs = idle ? this.#maxWaitMs : 0;
         const body: AcquireRequest = {
           memberId: this.memberId,
           maxRecords: this.#maxRecords,
@@ -360,7 +367,7 @@ export class ShareConsumer<V = unknown> {
             signal: parked?.signal,
           });
           this.#outcomes(acknowledgements, [], result.acknowledgements);
-          return { result, sentAt };
+          return { result, sentAt, maxWaitMs, carried: acknowledgements.length > 0 };
         } catch (error) {
           this.#holdings.unsent(acknowledgements);
           throw error;

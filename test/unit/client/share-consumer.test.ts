@@ -40,6 +40,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** vi.waitFor with room for a loaded machine (real timers; the fake-timer tests advance time themselves). */
+const eventually = <T>(check: () => T) => vi.waitFor(check, { timeout: 5_000 });
+
 describe("implicit mode", () => {
   it("accepts what returned and releases what threw, coalesced, on the next acquire", async () => {
     const coordinator = new ScriptedShareCoordinator();
@@ -52,7 +55,7 @@ describe("implicit mode", () => {
         if (record.offset === 2) throw new Error("boom");
       },
     });
-    await vi.waitFor(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
+    await eventually(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
     await consumer.close();
     expect(seen).toEqual(["job-0", "job-1", "job-2", "job-3", "job-4"]);
     const [join] = coordinator.heartbeats();
@@ -88,7 +91,7 @@ describe("implicit mode", () => {
         }
       },
     });
-    await vi.waitFor(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(3));
+    await eventually(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(3));
     await consumer.close();
     expect(coordinator.settlements()).toEqual([
       entry(0, 2, "accept"),
@@ -115,7 +118,7 @@ describe("explicit mode", () => {
         }
       },
     });
-    await vi.waitFor(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
+    await eventually(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
     await consumer.close();
     expect(coordinator.settlements()).toEqual([
       entry(0, 0, "accept"),
@@ -143,7 +146,7 @@ describe("explicit mode", () => {
         record.accept();
       },
     });
-    await vi.waitFor(() => expect(outcomes).toHaveLength(2));
+    await eventually(() => expect(outcomes).toHaveLength(2));
     await consumer.close();
     expect(outcomes).toEqual(["renewed", "INVALID_RECORD_STATE"]);
     expect(coordinator.acknowledgeRequests().map((r) => r.entries)).toEqual([
@@ -232,7 +235,7 @@ describe("close, abort and losing the membership", () => {
         }
       },
     });
-    await vi.waitFor(() => expect(inFlight).toBe(true));
+    await eventually(() => expect(inFlight).toBe(true));
     const closed = consumer.close();
     release();
     await closed;
@@ -245,11 +248,26 @@ describe("close, abort and losing the membership", () => {
     const coordinator = new ScriptedShareCoordinator();
     const consumer = consumerOn(coordinator, { maxWaitMs: 30_000 });
     await consumer.run({ eachRecord: () => {} });
-    await vi.waitFor(() => expect(coordinator.acquires()).toHaveLength(1));
+    await eventually(() => expect(coordinator.acquires()).toHaveLength(1));
     const before = Date.now();
     await consumer.close();
     expect(Date.now() - before).toBeLessThan(5_000);
     expect(coordinator.heartbeats().at(-1)?.memberEpoch).toBe(-1);
+  });
+
+  it("an acquire carrying acknowledgements never waits; the next one does, and close cuts only that", async () => {
+    const coordinator = new ScriptedShareCoordinator();
+    coordinator.batches = [[range(0, 1)]];
+    const consumer = consumerOn(coordinator, { maxWaitMs: 30_000 });
+    await consumer.run({ eachRecord: () => {} });
+    await eventually(() => expect(coordinator.acquires()).toHaveLength(3));
+    const [, acknowledging, waiting] = coordinator.acquires();
+    expect(acknowledging).toMatchObject({ maxWaitMs: 0, acknowledgements: [entry(0, 1, "accept")] });
+    expect(waiting!.maxWaitMs).toBe(30_000);
+    expect(waiting!.acknowledgements).toBeUndefined();
+    await consumer.close();
+    // Answered before the long poll began: nothing is sent twice.
+    expect(coordinator.settlements()).toEqual([entry(0, 1, "accept")]);
   });
 
   it("abort sends nothing more: no acknowledgement, no leave", async () => {
@@ -259,7 +277,7 @@ describe("close, abort and losing the membership", () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     await consumer.run({ eachRecord: (r) => (r.offset === 1 ? gate : undefined) });
-    await vi.waitFor(() => expect(consumer.held).toBe(2));
+    await eventually(() => expect(consumer.held).toBe(2));
     const count = coordinator.requests.length;
     consumer.abort();
     await consumer.close(); // at once, though the handler is still in flight: a crash waits for nothing
@@ -273,9 +291,9 @@ describe("close, abort and losing the membership", () => {
     coordinator.acquireErrors = [{ status: 409, code: "UNKNOWN_MEMBER_ID", kafkaCode: 25 }];
     const consumer = consumerOn(coordinator);
     await consumer.run({ eachRecord: () => {} });
-    await vi.waitFor(() => expect(coordinator.heartbeats().length).toBe(2));
+    await eventually(() => expect(coordinator.heartbeats().length).toBe(2));
     expect(coordinator.heartbeats().map((h) => h.memberEpoch)).toEqual([0, 0]);
-    await vi.waitFor(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
+    await eventually(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
     await consumer.close();
   });
 
@@ -289,7 +307,7 @@ describe("close, abort and losing the membership", () => {
     coordinator.heartbeatErrors = [{ status: 409, code: "FENCED_MEMBER_EPOCH", kafkaCode: 110 }];
     // The next heartbeat (epoch 1) is fenced; the member rejoins with 0 and is back at 1.
     const epochs = () => coordinator.heartbeats().map((h) => h.memberEpoch);
-    await vi.waitFor(() => expect(epochs().slice(before, before + 3)).toEqual([1, 0, 1]));
+    await eventually(() => expect(epochs().slice(before, before + 3)).toEqual([1, 0, 1]));
     expect(new Set(coordinator.heartbeats().map((h) => h.memberId)).size).toBe(1);
     expect(consumer.held).toBe(2);
     for (const r of records) r.accept();
@@ -381,7 +399,7 @@ describe("reading acquired ranges from the source", () => {
     const handled: number[] = [];
     const consumer = consumerOn(coordinator, { source: holey([0, 2, 3, 5], 2, 12) });
     await consumer.run({ eachRecord: (r) => void handled.push(r.offset) });
-    await vi.waitFor(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
+    await eventually(() => expect(coordinator.acquires().length).toBeGreaterThanOrEqual(2));
     await consumer.close();
     expect(handled).toEqual([0, 2, 3, 5]);
     // Without logEndOffset() the log end comes from a zero-record fetch at the last end seen.
