@@ -4,37 +4,11 @@
  * without --execute changes nothing.
  */
 
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CohortAdmin } from "../../src/client/admin.ts";
+import { cells, cohort, url } from "./run-cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/cohort.mjs", import.meta.url));
-const url = inject("cohortUrl");
 const admin = new CohortAdmin({ url });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cohort(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, COHORT_URL: url, COHORT_TOKEN: "" } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout: stdout.trimEnd(), stderr: stderr.trimEnd() });
-      },
-    );
-  });
-}
-
-/** Splits a table into rows of cells (columns are separated by two or more spaces). */
-const cells = (table: string) => table.split("\n").map((line) => line.trim().split(/ {2,}/));
 
 const run = Date.now().toString(36);
 const billing = `billing-${run}`;

@@ -5,30 +5,11 @@
  * tables, notes, JSON and exit codes are checked against it, then redrive, reset and delete-offsets.
  */
 
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CohortAdmin } from "../../src/client/admin.ts";
+import { cells, cohort, url } from "./run-cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/cohort.mjs", import.meta.url));
-const url = inject("cohortUrl");
 const admin = new CohortAdmin({ url });
-
-function cohort(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, COHORT_URL: url, COHORT_TOKEN: "" } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout: stdout.trimEnd(), stderr: stderr.trimEnd() });
-      },
-    );
-  });
-}
-
-const cells = (table: string) => table.split("\n").map((line) => line.trim().split(/ {2,}/));
 
 const group = `share-cli-${Date.now().toString(36)}`;
 const share = (route: string, body: unknown) =>
