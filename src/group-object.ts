@@ -1,7 +1,8 @@
 /**
  * GroupObject: one Durable Object per consumer group, a thin shell around the pure core. It loads the
  * group from SQLite once, lets the core decide, writes what changed in one transaction, keeps the
- * single alarm at the earliest deadline, and tells the directory when the group's summary changes.
+ * single alarm at the earliest deadline, and stages the group's summary for the directory in its outbox
+ * (src/directory/outbox.ts): sent off the request path, retried by the alarm until acknowledged.
  * Every method returns errors as data (`Result`): RPC would keep an exception's message only.
  */
 
@@ -44,7 +45,8 @@ import {
   toView,
 } from "./core/offsets.ts";
 import { restoreGroup } from "./core/restore.ts";
-import { directory } from "./directory-object.ts";
+import { DirectoryOutbox } from "./directory/outbox.ts";
+import { directoryOf } from "./directory/shards.ts";
 import {
   errorReply,
   heartbeatReply,
@@ -61,8 +63,8 @@ export class GroupObject extends DurableObject<Env> {
   private group: Group | null = null;
   /** The time the alarm is set for (null: none); it never lies after the earliest deadline. */
   private armedAt: number | null = null;
-  /** The directory entry last written for this group (JSON), to write it only when it changes. */
-  private listed: string | undefined;
+  /** The group's summary for its directory shard: staged with each change, sent after it committed. */
+  private readonly outbox: DirectoryOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,11 +72,18 @@ export class GroupObject extends DurableObject<Env> {
     this.watch = new WatchSockets(ctx);
     const read = readConfig(env as unknown as Record<string, unknown>);
     this.config = read.ok ? read.config : null;
+    this.outbox = new DirectoryOutbox({
+      sql: ctx.storage.sql,
+      send: (groupId, version, summary) => directoryOf(env, groupId).record(groupId, version, summary),
+      schedule: (at) => void this.arm(at),
+      disabled: (env as unknown as Record<string, unknown>).COHORT_BENCH_NO_DIRECTORY === "1",
+    });
     ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       const saved = this.store.loadGroup();
       if (saved) this.group = restoreGroup(saved.record, saved.members, clock.now());
       this.armedAt = await ctx.storage.getAlarm();
+      this.outbox.start(this.group, Date.now());
     });
   }
 
@@ -153,7 +162,8 @@ export class GroupObject extends DurableObject<Env> {
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
   async stats(): Promise<{ rowsWritten: number; rowsRead: number; alarmAt: number | null }> {
-    return { rowsWritten: this.store.rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
+    const rowsWritten = this.store.rowsWritten + this.outbox.rowsWritten;
+    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
   }
 
   // ---- consumer protocol (API.md §5) ----
@@ -314,8 +324,10 @@ export class GroupObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.armedAt = null;
     this.watch.closeExpired(Date.now());
+    // A directory update not yet acknowledged is retried here, also once the group itself is gone.
+    this.outbox.retry(Date.now());
     const group = this.group;
-    if (!group || !this.config) return;
+    if (!group || !this.config) return this.arm(this.outbox.deadline(), true);
     const now = clock.now();
     const retention = this.config.offsetsRetentionMs;
     let next: number | null = null;
@@ -330,6 +342,7 @@ export class GroupObject extends DurableObject<Env> {
         }
         next = minDeadline(group.nextDeadline(), plan.next);
         this.persist(group);
+        this.outbox.stage(group.groupId, this.group, Date.now());
       });
     } catch (err) {
       this.recover(group, err, "alarm");
@@ -345,8 +358,8 @@ export class GroupObject extends DurableObject<Env> {
     this.alarmRetryAt = 0;
     this.pushAssignments(undefined, group);
     this.deliverClassic(group);
-    if (this.group) await this.arm(next, true);
-    await this.syncDirectory(group.groupId);
+    this.outbox.flush();
+    await this.arm(minDeadline(this.group ? next : null, this.outbox.deadline()), true);
   }
 
   // ---- the shell's one mutation path, and its one failure path ----
@@ -383,13 +396,18 @@ export class GroupObject extends DurableObject<Env> {
           result = decide(config, now);
           written = this.group;
           if (written) this.persist(written);
+          this.outbox.stage(groupId, this.group, Date.now());
         });
       } else {
         result = decide(config, now);
         const group = this.group;
-        if (group && (group.dirty || group.memberCount === 0)) {
-          written = group;
-          this.ctx.storage.transactionSync(() => this.persist(group));
+        const rows = group !== null && (group.dirty || group.memberCount === 0);
+        if (rows || this.outbox.differs(group)) {
+          if (rows) written = group;
+          this.ctx.storage.transactionSync(() => {
+            if (rows) this.persist(group);
+            this.outbox.stage(groupId, this.group, Date.now());
+          });
         }
       }
     } catch (err) {
@@ -399,14 +417,17 @@ export class GroupObject extends DurableObject<Env> {
     }
     (written as Group | null)?.markSaved();
     before?.keepChanges();
+    // Sent, not awaited: the request never waits for the directory (a failure is the alarm's to retry).
+    this.outbox.flush();
     const group = this.group;
+    let next = this.outbox.deadline();
     if (group) {
       // A step that wrote rows may have changed subscriptions or commits: KIP-496 plans again then.
       const changed = written !== null;
       const hint = expiryHint(group, result.ok, now, config.offsetsRetentionMs, this.store, changed);
-      await this.arm(minDeadline(group.nextDeadline(), hint));
+      next = minDeadline(next, minDeadline(group.nextDeadline(), hint));
     }
-    await this.syncDirectory(groupId);
+    await this.arm(next);
     return result;
   }
 
@@ -428,6 +449,7 @@ export class GroupObject extends DurableObject<Env> {
     );
     before?.rollback();
     try {
+      this.outbox.load();
       this.reload(before);
     } catch (reloadErr) {
       // The rows cannot even be read: answer everything parked, and restart the object (it reloads
@@ -475,18 +497,6 @@ export class GroupObject extends DurableObject<Env> {
     if (!exact && this.armedAt !== null && this.armedAt <= deadline) return;
     this.armedAt = deadline;
     await this.ctx.storage.setAlarm(deadline);
-  }
-
-  private async syncDirectory(groupId: string): Promise<void> {
-    const entry = this.group ? JSON.stringify(this.group.summary()) : "";
-    if (entry === this.listed) return;
-    try {
-      await directory(this.env).record(groupId, this.group ? this.group.summary() : null);
-      this.listed = entry;
-    } catch (err) {
-      // The next mutation retries; the group itself is unaffected.
-      console.error("cohort: directory update failed", groupId, err);
-    }
   }
 }
 

@@ -26,6 +26,9 @@ const MIGRATIONS: string[] = [
   // The continuation of records longer than PART_CHARS: owner "group" or "member:<id>", part ≥ 1.
   `CREATE TABLE record_parts (owner TEXT NOT NULL, part INTEGER NOT NULL CHECK (part >= 1), record TEXT NOT NULL,
      PRIMARY KEY (owner, part)) WITHOUT ROWID;`,
+  // The directory outbox (src/directory/outbox.ts): one row, kept when the group is deleted.
+  `CREATE TABLE directory_outbox (id INTEGER PRIMARY KEY CHECK (id = 1), group_id TEXT NOT NULL,
+     version INTEGER NOT NULL, summary TEXT, acked INTEGER NOT NULL);`,
 ];
 
 /** UTF-16 units per stored piece of a record: ≤ 768 KiB of UTF-8, under the 1 MB a row may take here. */
@@ -350,7 +353,7 @@ export class GroupStore implements OffsetAges {
     return deleted;
   }
 
-  /** Removes every row of the group. */
+  /** Removes every row of the group (not its directory outbox, which must outlive it). */
   deleteAll(): void {
     this.forget();
     this.write("DELETE FROM offsets");
