@@ -76,6 +76,7 @@ export class GroupObject extends DurableObject<Env> {
       sql: ctx.storage.sql,
       send: (groupId, version, summary) => directoryOf(env, groupId).record(groupId, version, summary),
       schedule: (at) => void this.arm(at),
+      settled: () => void (this.group ? undefined : this.arm(null, true)),
       disabled: (env as unknown as Record<string, unknown>).COHORT_BENCH_NO_DIRECTORY === "1",
     });
     ctx.blockConcurrencyWhile(async () => {

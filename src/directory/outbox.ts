@@ -37,6 +37,8 @@ export interface OutboxHost {
   send(groupId: string, version: number, summary: GroupSummary | null): Promise<unknown>;
   /** Arms the group's alarm no later than `at`. */
   schedule(at: number): void;
+  /** Everything staged is acknowledged (a deleted group then needs no alarm). */
+  settled(): void;
   /** Sends nothing (the bench's directory-disabled runs; rows are still written). */
   disabled?: boolean;
 }
@@ -189,6 +191,7 @@ export class DirectoryOutbox {
       version,
     );
     this.rowsWritten += cursor.rowsWritten;
+    this.host.settled();
   }
 }
 
