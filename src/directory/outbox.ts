@@ -10,7 +10,8 @@
  *   most one send is in flight, so changes made meanwhile coalesce into the next send.
  * - A send that fails (or gets no answer within SEND_TIMEOUT_MS) is retried by the group's alarm
  *   (`deadline` is folded into the alarm's next deadline), 0.5 s doubling to RETRY_MAX_MS with jitter,
- *   until acknowledged: then the acknowledged version is written, so a restart does not send it again.
+ *   until acknowledged. The acknowledged version is written with the next change (a removal's at once):
+ *   one write per change, and a restart in between re-sends one version the shard then ignores.
  * - A removal keeps the alarm armed (a check SETTLE_MS later) until acknowledged, since nothing else
  *   would wake a deleted group. After a restart a pending version is sent at once.
  *
@@ -185,12 +186,17 @@ export class DirectoryOutbox {
     if (entry.acked < entry.version) return;
     this.failures = 0;
     this.retryAt = null;
-    const cursor = this.host.sql.exec(
-      "UPDATE directory_outbox SET acked = ? WHERE id = 1 AND acked < ?",
-      version,
-      version,
-    );
-    this.rowsWritten += cursor.rowsWritten;
+    // Written only where nothing else will: a live group writes it with its next change (`stage`), and a
+    // restart before that re-sends the version once, which the shard ignores. A removed group writes
+    // it now, so that its next life does not wake to re-send a removal.
+    if (!entry.summary) {
+      const cursor = this.host.sql.exec(
+        "UPDATE directory_outbox SET acked = ? WHERE id = 1 AND acked < ?",
+        version,
+        version,
+      );
+      this.rowsWritten += cursor.rowsWritten;
+    }
     this.host.settled();
   }
 }

@@ -185,6 +185,17 @@ describe("hostile listing queries", () => {
   });
 });
 
+describe("the OpenAPI document", () => {
+  it("describes the listing's query and its page", async () => {
+    const doc = (await call("GET", "/openapi.json", undefined, { token: null })).body;
+    const list = doc.paths["/v1/groups"].get;
+    const params = Object.fromEntries(list.parameters.map((p: any) => [p.name, p]));
+    expect(Object.keys(params).sort()).toEqual(["cursor", "limit", "prefix", "state", "type"]);
+    expect(params.limit.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000, default: 1000 });
+    expect(doc.components.schemas.GroupList.required).toEqual(["groups", "nextCursor"]);
+  });
+});
+
 describe("a fuzz of the listing query", () => {
   it("pages through exactly the model's matching groups for random filters, prefixes and limits", async () => {
     await fc.assert(
