@@ -85,6 +85,34 @@ describe("a group's directory updates", () => {
     );
   });
 
+  it("never hold a consumer join, heartbeat or leave while the shard hangs (each changes the summary)", async () => {
+    // The bench's join path (mutate "after-decision"): a send awaited there would hold each of these
+    // requests for SEND_TIMEOUT_MS (5 s); four of them well under one such timeout prove none waits.
+    const g = freshGroup("hangc");
+    await setFault(g, "hang");
+    const t0 = Date.now();
+    const a = await join(g, "ma");
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(a.status).toBe(200);
+    expect((await join(g, "mb")).status).toBe(200);
+    const beat = await call("POST", `/v1/groups/${g}/heartbeat`, {
+      memberId: "ma",
+      memberEpoch: a.body.memberEpoch,
+      ownedPartitions: a.body.assignment.partitions,
+    });
+    expect(beat.status).toBe(200);
+    const leave = await call("POST", `/v1/groups/${g}/heartbeat`, { memberId: "mb", memberEpoch: -1 });
+    expect(leave.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await setFault(g, "none");
+    await until(
+      () => listed(g),
+      (e) => e?.type === "consumer" && e.members === 1,
+      CYCLE_MS,
+      "listed with the member left",
+    );
+  });
+
   it("that fail are retried by the alarm until acknowledged, converging to the newest summary", async () => {
     const g = freshGroup("fail");
     await setFault(g, "throw");
