@@ -6,10 +6,17 @@
  * offsets-only groups fill it up, at 10,000. The join ramp runs again on a fresh runtime with the
  * directory's RPCs switched off (COHORT_BENCH_NO_DIRECTORY=1, bench only), so what the directory
  * costs can be told from what the local runtime does with more objects.
+ *
+ * Both runs first call every shard once (creating the 32 objects) before the ramp: on one local
+ * runtime, creating them stalls the whole process, which is not what a join costs. Each run reports
+ * workerd's CPU over the ramp (its isolate is one thread: near 1 core, or near its share of a loaded
+ * machine, the runtime is saturated and latency is queueing), CPU per request at the start and the
+ * end, the bench client's own CPU and the machine's load average.
  */
+import { loadavg } from "node:os";
 import { Http, percentile, sleep } from "../harness/load";
 import type { Bench } from "../harness/report";
-import { startCoordinator } from "../harness/workerd";
+import { type RunningWorker, startCoordinator } from "../harness/workerd";
 
 const GROUPS = 2_000;
 const RAMP_MS = 60_000;
@@ -36,10 +43,77 @@ interface RampResult {
   directory?: { updates: number[]; lists: number[] };
   listAt2k?: number[];
   listAt10k?: number[];
+  /** The 32 shards' first call (before the ramp, in both modes), ms. */
+  warmShardsMs: number;
+  cpu: CpuUse;
 }
 
-async function ramp(url: string, withListing: boolean): Promise<RampResult> {
-  const http = new Http(url, 128);
+/** Where the CPU went during the ramp (the joins and heartbeats, not the listing afterwards). */
+interface CpuUse {
+  /** workerd's CPU time over the ramp's wall time (1 = one core busy; its isolate runs on one thread). */
+  workerd: number;
+  /** The same over the busiest 10 s. */
+  workerdPeak10s: number;
+  /** workerd CPU ms per request answered (joins and heartbeats), in the ramp's first and last 10 s. */
+  msPerRequestFirst10s: number;
+  msPerRequestLast10s: number;
+  /** The bench's own Node process (client, heartbeat loop) over the ramp's wall time. */
+  client: number;
+  /** The machine's 1-minute load average when the ramp started and when it ended (2 cores). */
+  loadStart: number;
+  loadEnd: number;
+}
+
+interface Sample {
+  at: number;
+  workerdMs: number;
+  clientMs: number;
+  answered: number;
+}
+
+const clientCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+function cpuUse(samples: Sample[], loadStart: number): CpuUse {
+  const first = samples[0]!;
+  const last = samples[samples.length - 1]!;
+  const wall = last.at - first.at;
+  const at = (t: number) => samples.find((x) => x.at >= t) ?? last;
+  let peak = 0;
+  for (const x of samples) {
+    const y = at(x.at + 10_000);
+    if (y.at - x.at >= 9_000) peak = Math.max(peak, (y.workerdMs - x.workerdMs) / (y.at - x.at));
+  }
+  const perRequest = (a: Sample, b: Sample) =>
+    (b.workerdMs - a.workerdMs) / Math.max(1, b.answered - a.answered);
+  const tenIn = at(first.at + 10_000);
+  const tenBefore = [...samples].reverse().find((x) => x.at <= last.at - 10_000) ?? first;
+  return {
+    workerd: (last.workerdMs - first.workerdMs) / wall,
+    workerdPeak10s: peak,
+    msPerRequestFirst10s: perRequest(first, tenIn),
+    msPerRequestLast10s: perRequest(tenBefore, last),
+    client: (last.clientMs - first.clientMs) / wall,
+    loadStart,
+    loadEnd: loadavg()[0]!,
+  };
+}
+
+async function ramp(worker: RunningWorker, withListing: boolean): Promise<RampResult> {
+  const http = new Http(worker.url, 128);
+  // The 32 shard objects are created here, before the ramp and in both modes: creating them is a
+  // once-per-deployment cost (each its own object on Cloudflare), which on one local runtime stalls
+  // every object in the process for 0.1–0.4 s and, inside the ramp, queued the first groups' joins.
+  const w0 = performance.now();
+  await http.json("GET", "/__bench/directory");
+  const warmShardsMs = performance.now() - w0;
+  let answered = 0;
+  const samples: Sample[] = [];
+  const sample = () =>
+    samples.push({ at: performance.now(), workerdMs: worker.cpuMs(), clientMs: clientCpuMs(), answered });
+  const loadStart = loadavg()[0]!;
   const joinMs: number[][] = [];
   const stop = { now: false };
   let heartbeats = 0;
@@ -54,6 +128,7 @@ async function ramp(url: string, withListing: boolean): Promise<RampResult> {
       ownedPartitions: [],
     });
     const took = performance.now() - t0;
+    answered++;
     beating.push(
       (async () => {
         while (!stop.now) {
@@ -65,6 +140,7 @@ async function ramp(url: string, withListing: boolean): Promise<RampResult> {
             ownedPartitions: last.assignment.partitions,
           });
           heartbeats++;
+          answered++;
           if (reply.status === 200) last = JSON.parse(reply.body) as Reply;
           else heartbeatErrors++;
         }
@@ -73,6 +149,8 @@ async function ramp(url: string, withListing: boolean): Promise<RampResult> {
     return took;
   };
   const started = performance.now();
+  sample();
+  const sampler = setInterval(sample, 1000);
   const joins: Promise<void>[] = [];
   for (let i = 0; i < GROUPS; i++) {
     const due = started + (i * RAMP_MS) / GROUPS;
@@ -87,6 +165,8 @@ async function ramp(url: string, withListing: boolean): Promise<RampResult> {
     );
   }
   await Promise.all(joins);
+  clearInterval(sampler);
+  sample();
   const seconds = (performance.now() - started) / 1000;
   const result: RampResult = {
     joined: joinMs.filter(Boolean).length,
@@ -95,6 +175,8 @@ async function ramp(url: string, withListing: boolean): Promise<RampResult> {
     heartbeats,
     heartbeatErrors,
     seconds,
+    warmShardsMs,
+    cpu: cpuUse(samples, loadStart),
   };
   if (withListing) {
     const stats = await http.json<{ updates: number; lists: number }[]>("GET", "/__bench/directory");
@@ -140,14 +222,14 @@ export async function manyGroupsFigures(bench: Bench): Promise<void> {
   const on = await startCoordinator(vars);
   let withDirectory: RampResult;
   try {
-    withDirectory = await ramp(on.url, true);
+    withDirectory = await ramp(on, true);
   } finally {
     await on.dispose();
   }
   const off = await startCoordinator({ ...vars, COHORT_BENCH_NO_DIRECTORY: "1" });
   let without: RampResult;
   try {
-    without = await ramp(off.url, false);
+    without = await ramp(off, false);
   } finally {
     await off.dispose();
   }
@@ -174,6 +256,14 @@ export async function manyGroupsFigures(bench: Bench): Promise<void> {
       target: "p50 ≤ 1.5× the first 100's",
       met: r.joined === GROUPS && p50last <= 1.5 * p50first,
       note: `p99 ${percentile(r.last, 0.99).toFixed(1)} ms; ×${(p50last / p50first).toFixed(2)} the first; ${r.joined} groups in ${r.seconds.toFixed(0)} s, ${r.heartbeats} heartbeats (${r.heartbeatErrors} errors)`,
+    });
+    const c = r.cpu;
+    report.add({
+      figure,
+      metric: `workerd CPU over the ramp${label}`,
+      value: c.workerd,
+      unit: "cores",
+      note: `busiest 10 s ${c.workerdPeak10s.toFixed(2)}; ${c.msPerRequestFirst10s.toFixed(2)} → ${c.msPerRequestLast10s.toFixed(2)} ms per request (first → last 10 s); bench client ${c.client.toFixed(2)} cores; load ${c.loadStart.toFixed(1)} → ${c.loadEnd.toFixed(1)} (2 cores); shards warmed in ${r.warmShardsMs.toFixed(0)} ms before the ramp`,
     });
   }
   const dir = withDirectory.directory!;
