@@ -74,6 +74,14 @@ export default defineConfig({
         SHARE_AUTO_OFFSET_RESET: "earliest",
         OFFSETS_RETENTION_MS: "600000",
       }),
+      // The directory and listing: shards made to fail by a test hook, sessions short enough to expire.
+      workersProject("workers-directory", ["test/directory/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        COHORT_TEST_HOOKS: "1",
+        CONSUMER_SESSION_TIMEOUT_MS: "1500",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.

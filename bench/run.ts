@@ -3,11 +3,12 @@
  * figure of BENCHMARKS.md against the floor in the same run, prints the table and writes
  * bench/results/latest.json. Bounded: fixed rounds and durations, and it stops its workers itself.
  *
- *   npm run bench -- [--rounds 3] [--duration 2000] [--only commits,heartbeat,rebalance,classic,scale,share]
+ *   npm run bench -- [--rounds 3] [--duration 2000] [--only commits,heartbeat,rebalance,classic,scale,share,groups]
  */
 import { parseArgs } from "node:util";
 import { classicFigures } from "./figures/classic";
 import { commitFigures } from "./figures/commits";
+import { manyGroupsFigures } from "./figures/groups";
 import { heartbeatFigures } from "./figures/heartbeat";
 import { rebalanceFigures } from "./figures/rebalance";
 import { scaleFigures } from "./figures/scale";
@@ -27,6 +28,7 @@ const FIGURES: Record<string, Figure> = {
   classic: (bench) => classicFigures(bench, HEARTBEAT_INTERVAL_MS),
   scale: scaleFigures,
   share: shareFigures,
+  groups: manyGroupsFigures,
 };
 
 async function main(): Promise<void> {

@@ -1,9 +1,9 @@
 /**
  * GroupObject: one Durable Object per consumer group, a thin shell around the pure core: its RPC
  * surface, one method per route, each a core decision run through GroupShell's one mutation path
- * (group-shell.ts: SQLite, the alarm, parked requests, the failure path). Each protocol's glue lives
- * beside it (share groups: share-shell.ts). Every method returns errors as data (`Result`): RPC would
- * keep an exception's message only.
+ * (group-shell.ts: SQLite, the alarm, parked requests, the failure path, the directory outbox). Each
+ * protocol's glue lives beside it (share groups: share-shell.ts). Every method returns errors as data
+ * (`Result`): RPC would keep an exception's message only.
  */
 
 import { ClassicGroup } from "./core/classic/classic-group.ts";
@@ -135,7 +135,8 @@ export class GroupObject extends GroupShell {
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
   async stats(): Promise<{ rowsWritten: number; rowsRead: number; alarmAt: number | null }> {
-    return { rowsWritten: this.store.rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
+    const rowsWritten = this.store.rowsWritten + this.outbox.rowsWritten;
+    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
   }
 
   // ---- consumer protocol (API.md §5) ----

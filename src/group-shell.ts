@@ -2,7 +2,9 @@
  * The machinery under GroupObject: one Durable Object per group loads the group from SQLite once, lets
  * the core decide, writes what changed in one transaction, keeps the single alarm at the earliest
  * deadline, answers parked requests (classic joins and syncs, share acquires) once their rows are
- * written, tells the directory when the group's summary changes, and undoes a failed step exactly.
+ * written, stages the group's summary for its directory shard in the outbox (src/directory/outbox.ts:
+ * in the step's transaction, sent off the request path once it committed, retried by the alarm until
+ * acknowledged), and undoes a failed step exactly.
  * GroupObject (group-object.ts) is the RPC surface on top: each route's decision, run through here.
  */
 
@@ -14,7 +16,8 @@ import type { Group } from "./core/group.ts";
 import { expiryHint, planExpiry } from "./core/offsets.ts";
 import { restoreGroup } from "./core/restore.ts";
 import { shareSettings } from "./core/share/share-types.ts";
-import { directory } from "./directory-object.ts";
+import { DirectoryOutbox } from "./directory/outbox.ts";
+import { directoryOf } from "./directory/shards.ts";
 import * as share from "./share-shell.ts";
 import { GroupStore } from "./storage/group-store.ts";
 import { WatchSockets } from "./watch-sockets.ts";
@@ -26,8 +29,8 @@ export abstract class GroupShell extends DurableObject<Env> {
   protected group: Group | null = null;
   /** The time the alarm is set for (null: none); it never lies after the earliest deadline. */
   protected armedAt: number | null = null;
-  /** The directory entry last written for this group (JSON), to write it only when it changes. */
-  private listed: string | undefined;
+  /** The group's summary for its directory shard: staged with each change, sent after it committed. */
+  protected readonly outbox: DirectoryOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -35,11 +38,19 @@ export abstract class GroupShell extends DurableObject<Env> {
     this.watch = new WatchSockets(ctx);
     const read = readConfig(env as unknown as Record<string, unknown>);
     this.config = read.ok ? read.config : null;
+    this.outbox = new DirectoryOutbox({
+      sql: ctx.storage.sql,
+      send: (groupId, version, summary) => directoryOf(env, groupId).record(groupId, version, summary),
+      schedule: (at) => void this.arm(at),
+      settled: () => void (this.group ? undefined : this.arm(null, true)),
+      disabled: (env as unknown as Record<string, unknown>).COHORT_BENCH_NO_DIRECTORY === "1",
+    });
     ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       const saved = this.store.loadGroup();
       if (saved) this.group = restoreGroup(saved.record, saved.members, clock.now(), saved.share);
       this.armedAt = await ctx.storage.getAlarm();
+      this.outbox.start(this.group, Date.now());
     });
   }
 
@@ -116,8 +127,10 @@ export abstract class GroupShell extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.armedAt = null;
     this.watch.closeExpired(Date.now());
+    // A directory update not yet acknowledged is retried here, also once the group itself is gone.
+    this.outbox.retry(Date.now());
     const group = this.group;
-    if (!group || !this.config) return;
+    if (!group || !this.config) return this.arm(this.outbox.deadline(), true);
     const now = clock.now();
     const retention = this.config.offsetsRetentionMs;
     let next: number | null = null;
@@ -133,6 +146,7 @@ export abstract class GroupShell extends DurableObject<Env> {
         }
         next = minDeadline(group.nextDeadline(), plan.next);
         this.persist(group);
+        this.outbox.stage(group.groupId, this.group, Date.now());
       });
     } catch (err) {
       this.recover(group, err, "alarm");
@@ -148,20 +162,21 @@ export abstract class GroupShell extends DurableObject<Env> {
     this.alarmRetryAt = 0;
     this.pushAssignments(undefined, group);
     this.deliver(group);
-    if (this.group) await this.arm(next, true);
-    await this.syncDirectory(group.groupId);
+    this.outbox.flush();
+    await this.arm(minDeadline(this.group ? next : null, this.outbox.deadline()), true);
   }
 
   // ---- the shell's one mutation path, and its one failure path ----
 
   /**
    * Runs a core decision at one `now`, then persists what it changed in the same transaction, drops a
-   * group left with no members and no offsets, arms the alarm if a deadline moved earlier, and updates
-   * the directory. Nothing here is written on a path that changed nothing.
+   * group left with no members and no offsets, stages the group's summary in the directory outbox (in
+   * that transaction) and sends it once committed, and arms the alarm if a deadline (the outbox's
+   * retry included) moved earlier. Nothing here is written on a path that changed nothing.
    *
    * `sql: "in-decision"` is for decisions that write offsets themselves: the transaction spans the
    * decision. Protocol decisions only change the in-memory group, so a transaction is opened only when
-   * they left rows to write — a steady heartbeat opens none.
+   * they left rows to write or changed the summary — a steady heartbeat opens none.
    *
    * A throw anywhere in the decision or the write is one failure path (`recover`): the transaction
    * rolled back, the group is exactly what it was before (deadlines included), and the caller gets a
@@ -187,13 +202,18 @@ export abstract class GroupShell extends DurableObject<Env> {
           result = decide(config, now);
           written = this.group;
           if (written) this.persist(written);
+          this.outbox.stage(groupId, this.group, Date.now());
         });
       } else {
         result = decide(config, now);
         const group = this.group;
-        if (group && (group.dirty || group.memberCount === 0)) {
-          written = group;
-          this.ctx.storage.transactionSync(() => this.persist(group));
+        const rows = group !== null && (group.dirty || group.memberCount === 0);
+        if (rows || this.outbox.differs(group)) {
+          if (rows) written = group;
+          this.ctx.storage.transactionSync(() => {
+            if (rows) this.persist(group);
+            this.outbox.stage(groupId, this.group, Date.now());
+          });
         }
       }
     } catch (err) {
@@ -203,14 +223,17 @@ export abstract class GroupShell extends DurableObject<Env> {
     }
     (written as Group | null)?.markSaved();
     before?.keepChanges();
+    // Sent, not awaited: the request never waits for the directory (a failure is the alarm's to retry).
+    this.outbox.flush();
     const group = this.group;
+    let next = this.outbox.deadline();
     if (group) {
       // A step that wrote rows may have changed subscriptions or commits: KIP-496 plans again then.
       const changed = written !== null;
       const hint = expiryHint(group, result.ok, now, config.offsetsRetentionMs, this.store, changed);
-      await this.arm(minDeadline(group.nextDeadline(), hint));
+      next = minDeadline(next, minDeadline(group.nextDeadline(), hint));
     }
-    await this.syncDirectory(groupId);
+    await this.arm(next);
     return result;
   }
 
@@ -232,6 +255,8 @@ export abstract class GroupShell extends DurableObject<Env> {
     );
     before?.rollback();
     try {
+      // The staged version rolled back with the transaction.
+      this.outbox.load();
       this.reload(before);
     } catch (reloadErr) {
       // The rows cannot even be read: answer everything parked, and restart the object (it reloads
@@ -281,18 +306,6 @@ export abstract class GroupShell extends DurableObject<Env> {
     if (!exact && this.armedAt !== null && this.armedAt <= deadline) return;
     this.armedAt = deadline;
     await this.ctx.storage.setAlarm(deadline);
-  }
-
-  private async syncDirectory(groupId: string): Promise<void> {
-    const entry = this.group ? JSON.stringify(this.group.summary()) : "";
-    if (entry === this.listed) return;
-    try {
-      await directory(this.env).record(groupId, this.group ? this.group.summary() : null);
-      this.listed = entry;
-    } catch (err) {
-      // The next mutation retries; the group itself is unaffected.
-      console.error("cohort: directory update failed", groupId, err);
-    }
   }
 }
 

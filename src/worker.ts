@@ -4,7 +4,7 @@
 
 import { app } from "./http/app.ts";
 
-export { GroupDirectory } from "./directory-object.ts";
+export { GroupDirectory } from "./directory/directory-object.ts";
 export { GroupObject } from "./group-object.ts";
 export type { AppType } from "./http/app.ts";
 

@@ -13,6 +13,8 @@ export interface RunningWorker {
   url: string;
   /** Resident set size of this worker's workerd process, in bytes. */
   rss(): number;
+  /** CPU time (user + system, all threads) this worker's workerd process has used, in ms. */
+  cpuMs(): number;
   /**
    * V8 heap in use after a forced full GC (inspector `HeapProfiler.collectGarbage`, then
    * `Runtime.getHeapUsage`), in bytes; only for workers started with `inspect: true`.
@@ -75,6 +77,13 @@ function workerdChildren(): Set<number> {
   );
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 export function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
@@ -105,6 +114,7 @@ export async function startWorker(spec: WorkerSpec): Promise<RunningWorker> {
   return {
     url,
     rss: () => (pid === undefined ? Number.NaN : rssOf(pid)),
+    cpuMs: () => (pid === undefined ? Number.NaN : cpuMsOf(pid)),
     heapAfterGc: () => (inspectorPort ? heapAfterGc(inspectorPort, url) : Promise.resolve(Number.NaN)),
     dispose: () => mf.dispose(),
   };

@@ -4,6 +4,7 @@
  */
 
 import { z } from "@hono/zod-openapi";
+import { decodeCursor } from "../directory/cursor.ts";
 
 const NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
@@ -153,6 +154,46 @@ export const GroupType = z.enum(["classic", "consumer", "share"]);
 export const GroupSummary = z
   .object({ groupId: GroupId, type: GroupType, state: z.string(), members: z.number().int() })
   .openapi("GroupSummary");
+
+/** The most groups one listing page holds (API.md §6), and its default. */
+export const MAX_LIST_LIMIT = 1000;
+
+export const ListGroupsQuery = z.object({
+  state: repeated(z.string().max(64)),
+  type: repeated(GroupType),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{0,249}$/, "0-249 characters of [A-Za-z0-9._-]")
+    .optional()
+    .openapi({ example: "orders-" }),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, `an integer 1-${MAX_LIST_LIMIT}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_LIST_LIMIT))
+    .optional()
+    .openapi({ type: "integer", minimum: 1, maximum: MAX_LIST_LIMIT, default: MAX_LIST_LIMIT }),
+  cursor: z
+    .string()
+    .max(512)
+    .transform((text, ctx) => {
+      const after = decodeCursor(text);
+      if (after === null) {
+        ctx.addIssue({ code: "custom", message: "not a nextCursor of this listing" });
+        return z.NEVER;
+      }
+      return after;
+    })
+    .optional()
+    .openapi({ type: "string", description: "the nextCursor of the previous page (opaque)" }),
+});
+
+export const GroupList = z
+  .object({
+    groups: z.array(GroupSummary),
+    nextCursor: z.string().nullable().openapi({ description: "null on the last page" }),
+  })
+  .openapi("GroupList");
 
 export const MemberDescription = z
   .object({

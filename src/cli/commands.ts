@@ -4,13 +4,15 @@
  * strings only through `terminalSafe` (tables do it per cell).
  */
 
-import type { CohortAdmin } from "../client/admin.ts";
+import type { CohortAdmin, ListGroupsFilter } from "../client/admin.ts";
 import type { GroupInfo, GroupLag, MemberInfo, ResetRequest } from "../client/types.ts";
-import { type Cell, renderTable, terminalSafe } from "./table.ts";
+import { type Cell, renderTable, terminalSafe, terminalSafeJson } from "./table.ts";
 
 export interface Output {
   json: unknown;
   text: string;
+  /** Already written as it came (a paged listing): nothing left to print. */
+  streamed?: boolean;
   /** A note for stderr (e.g. that a dry run changed nothing). */
   note?: string;
 }
@@ -27,10 +29,44 @@ const OFFSET_HEADERS = [
   "CLIENT-ID",
 ];
 
-export async function listGroups(admin: CohortAdmin, states: string[], types: string[]): Promise<Output> {
-  const groups = await admin.listGroups({ states, types: types as ("classic" | "consumer")[] });
-  const rows = groups.map((g) => [g.groupId, g.type, g.state, g.members]);
-  return { json: groups, text: renderTable(["GROUP", "TYPE", "STATE", "#MEMBERS"], rows) };
+const LIST_HEADERS = ["GROUP", "TYPE", "STATE", "#MEMBERS"];
+
+/**
+ * `groups list`: writes each page as it arrives, so a listing of 100,000 groups starts at once and
+ * holds one page in memory. Text: one table whose columns widen when a page needs it (the header
+ * is printed once). JSON: one array, written item by item.
+ */
+export async function listGroups(
+  admin: CohortAdmin,
+  filter: ListGroupsFilter,
+  json: boolean,
+  write: (text: string) => void,
+): Promise<Output> {
+  // Columns only widen: each page is padded to the widest cell seen so far (the header printed once).
+  const widths = LIST_HEADERS.map((h) => h.length);
+  let held: string | null = null;
+  let pages = 0;
+  if (json) write("[");
+  for await (const page of admin.groupPages(filter)) {
+    pages++;
+    if (json) {
+      for (const g of page) {
+        if (held !== null) write(`${held},`);
+        held = terminalSafeJson(g).replace(/^/gm, "  ");
+      }
+      continue;
+    }
+    const rows = page.map((g) => [g.groupId, g.type, g.state, String(g.members)]);
+    for (const row of rows) {
+      for (let i = 0; i < row.length; i++) widths[i] = Math.max(widths[i]!, row[i]!.length);
+    }
+    const pad = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!));
+    const lines = renderTable(pad(LIST_HEADERS), rows.map(pad)).split("\n");
+    const text = (pages === 1 ? lines : lines.slice(1)).join("\n");
+    if (text !== "") write(text);
+  }
+  if (json) write(held === null ? "]" : `${held}\n]`);
+  return { json: null, text: "", streamed: true };
 }
 
 /** The partitions a member owns, as "orders:0,1 payments:3" (or the opaque assignment string). */

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { CohortAdmin } from "../client/admin.ts";
 import { CohortError } from "../client/errors.ts";
 import type { RedriveRequest } from "../client/share-types.ts";
-import type { ResetRequest } from "../client/types.ts";
+import type { GroupKind, ResetRequest } from "../client/types.ts";
 import * as commands from "./commands.ts";
 import * as shareCommands from "./share-commands.ts";
 import { terminalSafe, terminalSafeJson } from "./table.ts";
@@ -20,7 +20,8 @@ export const EXIT_USAGE = 2;
 export const USAGE = `Usage: cohort <command> [options]
 
 Commands:
-  groups list [--state S]... [--type classic|consumer]
+  groups list [--state S]... [--type classic|consumer|share] [--prefix P] [--page-size N]
+                Pages are printed as they arrive (N groups each, 1-1000, default 1000).
   groups describe <group> [--offsets | --members | --state]   (--offsets is the default)
   groups lag <group>
   groups delete <group>
@@ -54,6 +55,8 @@ const OPTIONS = {
   state: { type: "boolean" },
   "state-filter": { type: "string", multiple: true },
   type: { type: "string", multiple: true },
+  prefix: { type: "string" },
+  "page-size": { type: "string" },
   members: { type: "boolean" },
   offsets: { type: "boolean" },
   archived: { type: "boolean" },
@@ -87,7 +90,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout(USAGE);
       return EXIT_OK;
     }
-    io.stdout(argv.includes("--json") ? terminalSafeJson(output.json) : output.text);
+    if (!output.streamed) io.stdout(argv.includes("--json") ? terminalSafeJson(output.json) : output.text);
     if (output.note) io.stderr(output.note);
     return EXIT_OK;
   } catch (error) {
@@ -147,11 +150,17 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
     if (groupId !== undefined) throw new UsageError(`unexpected argument '${groupId}'`);
     const states = (values["state-filter"] ?? []).flatMap((s) => s.split(",")).filter(Boolean);
     const types = (values.type ?? []).flatMap((t) => t.split(",")).filter(Boolean);
+    const pageSize =
+      values["page-size"] === undefined ? undefined : integer("page-size", values["page-size"]);
+    if (pageSize !== undefined && (pageSize < 1 || pageSize > 1000)) {
+      throw new UsageError("--page-size: give 1 to 1000 groups per page");
+    }
     if (noun === "share-groups") {
       if (types.length > 0) throw new UsageError("share-groups list takes no --type");
-      return shareCommands.listShareGroups(admin, states);
+      return shareCommands.listShareGroups(admin, { states, prefix: values.prefix, pageSize });
     }
-    return commands.listGroups(admin, states, types);
+    const filter = { states, types: types as GroupKind[], prefix: values.prefix, pageSize };
+    return commands.listGroups(admin, filter, values.json === true, io.stdout);
   }
   const group = () => {
     if (!groupId) throw new UsageError(`'${command}' needs a group id`);

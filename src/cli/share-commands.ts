@@ -6,7 +6,7 @@
  * offset deletion are the offset routes, shared with `offsets reset|delete`.
  */
 
-import type { CohortAdmin } from "../client/admin.ts";
+import type { CohortAdmin, ListGroupsFilter } from "../client/admin.ts";
 import type { RedriveRequest, ShareGroupInfo, ShareMemberInfo } from "../client/share-types.ts";
 import type { Output } from "./commands.ts";
 import { renderTable, terminalSafe } from "./table.ts";
@@ -20,8 +20,11 @@ const emptyNote = (group: ShareGroupInfo) =>
 
 const withNote = (output: Output, note: string | undefined): Output => (note ? { ...output, note } : output);
 
-export async function listShareGroups(admin: CohortAdmin, states: string[]): Promise<Output> {
-  const groups = await admin.listGroups({ states, types: ["share"] });
+export async function listShareGroups(
+  admin: CohortAdmin,
+  filter: Omit<ListGroupsFilter, "types">,
+): Promise<Output> {
+  const groups = await admin.listGroups({ ...filter, types: ["share"] });
   const rows = groups.map((g) => [g.groupId, g.state, g.members]);
   return { json: groups, text: renderTable(["GROUP", "STATE", "#MEMBERS"], rows) };
 }

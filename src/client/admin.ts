@@ -24,6 +24,16 @@ export interface ListGroupsFilter {
   /** Only groups in these states (e.g. Stable, Empty). */
   states?: readonly string[] | undefined;
   types?: readonly GroupKind[] | undefined;
+  /** Only groups whose id starts with this. */
+  prefix?: string | undefined;
+  /** Groups per page, 1 … 1000 (the coordinator's default: 1000). */
+  pageSize?: number | undefined;
+}
+
+/** One page of GET /v1/groups; `nextCursor` continues after it (null: the last page). */
+export interface GroupPage {
+  groups: GroupListing[];
+  nextCursor: string | null;
 }
 
 const groupPath = (groupId: string) => `/v1/groups/${encodeSegment(groupId)}`;
@@ -70,12 +80,34 @@ export class CohortAdmin {
     return this.http.request("POST", `${groupPath(groupId)}/offsets/reset`, { body: request });
   }
 
-  /** The groups the token may describe, by id. */
-  async listGroups(filter: ListGroupsFilter = {}): Promise<GroupListing[]> {
-    const { groups } = await this.http.request<{ groups: GroupListing[] }>("GET", "/v1/groups", {
-      query: { state: filter.states, type: filter.types },
+  /** One page of the groups the token may describe, by id, after `cursor` (a previous nextCursor). */
+  listGroupsPage(filter: ListGroupsFilter = {}, cursor?: string | null): Promise<GroupPage> {
+    return this.http.request<GroupPage>("GET", "/v1/groups", {
+      query: {
+        state: filter.states,
+        type: filter.types,
+        prefix: filter.prefix,
+        limit: filter.pageSize,
+        cursor: cursor ?? undefined,
+      },
     });
-    return groups;
+  }
+
+  /** Every page of the listing in turn (a page may be short; only the last has no nextCursor). */
+  async *groupPages(filter: ListGroupsFilter = {}): AsyncGenerator<GroupListing[]> {
+    let cursor: string | null = null;
+    do {
+      const page: GroupPage = await this.listGroupsPage(filter, cursor);
+      yield page.groups;
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+  }
+
+  /** All the groups the token may describe, by id: every page, in memory. */
+  async listGroups(filter: ListGroupsFilter = {}): Promise<GroupListing[]> {
+    const all: GroupListing[] = [];
+    for await (const groups of this.groupPages(filter)) all.push(...groups);
+    return all;
   }
 
   describeGroup(groupId: string): Promise<GroupInfo> {

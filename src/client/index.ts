@@ -1,6 +1,6 @@
 /** `cohort/client`: the TypeScript SDK of cohort — consumer, share consumer, admin client, transport and errors. */
 
-export { CohortAdmin, type ListGroupsFilter } from "./admin.ts";
+export { CohortAdmin, type GroupPage, type ListGroupsFilter } from "./admin.ts";
 export { CommitStrategies, type CommitStrategy } from "./commit-strategy.ts";
 export {
   CohortConsumer,

@@ -30,6 +30,9 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (owner, part)) WITHOUT ROWID;`,
   // Share groups (API.md §7): share-partitions and the archived listing (share-store.ts).
   SHARE_MIGRATION,
+  // The directory outbox (src/directory/outbox.ts): one row, kept when the group is deleted (deleteAll).
+  `CREATE TABLE directory_outbox (id INTEGER PRIMARY KEY CHECK (id = 1), group_id TEXT NOT NULL,
+     version INTEGER NOT NULL, summary TEXT, acked INTEGER NOT NULL);`,
 ];
 
 /** UTF-16 units per stored piece of a record: ≤ 768 KiB of UTF-8, under the 1 MB a row may take here. */
@@ -361,7 +364,7 @@ export class GroupStore implements OffsetAges {
     return deleted;
   }
 
-  /** Removes every row of the group. */
+  /** Removes every row of the group (not its directory outbox, which must outlive it). */
   deleteAll(): void {
     this.forget();
     this.write("DELETE FROM offsets");

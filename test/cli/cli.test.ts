@@ -46,6 +46,24 @@ describe("groups", () => {
     expect(JSON.parse(stable.stdout)).not.toContainEqual(expect.objectContaining({ groupId: billing }));
   });
 
+  it("streams the list page by page, by prefix, as one table and one JSON array", async () => {
+    const paged = await cohort("groups", "list", "--prefix", `audit-${run}`, "--page-size", "1");
+    expect(paged.code).toBe(0);
+    expect(cells(paged.stdout)).toEqual([
+      ["GROUP", "TYPE", "STATE", "#MEMBERS"],
+      [audit, "classic", "Empty", "0"],
+    ]);
+    const both = await cohort("groups", "list", "--page-size", "1", "--json");
+    const ids = (JSON.parse(both.stdout) as { groupId: string }[]).map((g) => g.groupId);
+    expect(ids).toEqual(expect.arrayContaining([audit, billing]));
+    expect([...ids].sort()).toEqual(ids);
+    expect(JSON.parse((await cohort("groups", "list", "--prefix", "none-such-", "--json")).stdout)).toEqual(
+      [],
+    );
+    expect((await cohort("groups", "list", "--page-size", "0")).code).toBe(2);
+    expect((await cohort("groups", "list", "--page-size", "1001")).code).toBe(2);
+  });
+
   it("describes offsets with Kafka's columns, '-' where unknown", async () => {
     const { code, stdout } = await cohort("groups", "describe", billing);
     expect(code).toBe(0);

@@ -65,7 +65,16 @@ const OFFSET_HEADERS = [
 
 describe("share-groups list and describe", () => {
   it("list shows the share group; describe has kafka-share-groups.sh's columns and the in-flight counts", async () => {
-    const list = await cohort("share-groups", "list");
+    // The list follows a group's changes off the request path (API.md §6): poll until it shows them.
+    let list = await cohort("share-groups", "list");
+    for (
+      let i = 0;
+      i < 50 && !cells(list.stdout).some((row) => row[0] === group && row[1] === "Stable");
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+      list = await cohort("share-groups", "list");
+    }
     expect(list.code).toBe(0);
     expect(cells(list.stdout)).toContainEqual([group, "Stable", "1"]);
 

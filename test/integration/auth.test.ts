@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { TEST_JWT_SECRET } from "../test-secret";
-import { call, commit, expectError, freshGroup, token } from "./helpers";
+import { call, commit, expectError, freshGroup, LIST_LAG, listedIds, token } from "./helpers";
 
 const entry = [{ topic: "t", partition: 0, offset: 1 }];
 
@@ -205,6 +205,7 @@ describe("authorization", () => {
   it("lists only the groups the token may describe", async () => {
     for (const g of ["team-a-1", "team-a-2", "team-b-1", "other"]) await commit(g, entry);
     const t = await token({ groups: ["team-a-*", "other"], scope: "describe" });
+    await expect.poll(() => listedIds("", t), LIST_LAG).toEqual(["other", "team-a-1", "team-a-2"]);
     const res = await call("GET", "/v1/groups", undefined, { token: t });
     expect(res.status).toBe(200);
     expect(res.body.groups.map((g: any) => g.groupId)).toEqual(["other", "team-a-1", "team-a-2"]);

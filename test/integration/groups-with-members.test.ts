@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { call, commit, expectError, freshGroup } from "./helpers";
+import { call, commit, expectError, freshGroup, LIST_LAG } from "./helpers";
 
 async function groupWithMember(): Promise<{ g: string; memberId: string; memberEpoch: number }> {
   const g = freshGroup("m");
@@ -92,9 +92,10 @@ describe("a group with members", () => {
       { topic: "orders", partition: 0, committedOffset: -1, logEndOffset: null, lag: null, memberId },
       { topic: "orders", partition: 1, committedOffset: 5, logEndOffset: 8, lag: 3, memberId },
     ]);
-    const listed = (await call("GET", "/v1/groups?type=consumer")).body.groups.find(
-      (x: any) => x.groupId === g,
-    );
-    expect(listed).toEqual({ groupId: g, type: "consumer", state: "Stable", members: 1 });
+    const listed = async () =>
+      (await call("GET", "/v1/groups?type=consumer")).body.groups.find((x: any) => x.groupId === g);
+    await expect
+      .poll(listed, LIST_LAG)
+      .toEqual({ groupId: g, type: "consumer", state: "Stable", members: 1 });
   });
 });

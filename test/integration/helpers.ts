@@ -60,6 +60,15 @@ export function expectError(reply: Reply, status: number, code: string, kafkaCod
   expect(typeof reply.body.error.message).toBe("string");
 }
 
+/** How long a test waits for the list to follow a change (API.md §6: at most 10 s). */
+export const LIST_LAG = { timeout: 10_000, interval: 50 };
+
+/** The ids on the first page of GET /v1/groups (the directory follows changes off the request path). */
+export async function listedIds(query = "", token?: string): Promise<string[]> {
+  const reply = await call("GET", `/v1/groups${query}`, undefined, token === undefined ? {} : { token });
+  return reply.status === 200 ? reply.body.groups.map((g: { groupId: string }) => g.groupId) : [];
+}
+
 let counter = 0;
 /** A group id no other test in the file uses. */
 export const freshGroup = (prefix = "g") => `${prefix}-${Date.now().toString(36)}-${++counter}`;

@@ -1,6 +1,7 @@
 /**
  * Shared by the retention tests (project `workers-retention`, OFFSETS_RETENTION_MS=1500): the retention
- * they run with, a JSON request through the Worker, and a wait until a moment has passed.
+ * they run with, a JSON request through the Worker, the listed ids (polled: the directory follows a
+ * change off the request path), and a wait until a moment has passed.
  */
 
 import { exports } from "cloudflare:workers";
@@ -20,6 +21,11 @@ export async function api(
   });
   return { status: res.status, body: await res.json() };
 }
+
+/** The listed ids: the directory follows a group off the request path (API.md §6: at most 10 s). */
+export const listedIds = async (): Promise<string[]> =>
+  (await api("GET", "/v1/groups")).body.groups.map((x: { groupId: string }) => x.groupId);
+export const LIST_LAG = { timeout: 10_000, interval: 50 };
 
 /** Resolves once `Date.now()` is past `t`. */
 export const sleepUntil = async (t: number): Promise<void> => {

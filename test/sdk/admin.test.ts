@@ -74,12 +74,23 @@ describe("CohortAdmin", () => {
     await admin.commitOffsets(group, {
       offsets: [0, 1, 2].map((partition) => ({ topic: "orders", partition, offset: 5 })),
     });
-    const listed = await admin.listGroups({ states: ["Empty"] });
-    expect(listed).toContainEqual({ groupId: group, type: "classic", state: "Empty", members: 0 });
+    // The directory follows off the request path (API.md §6: at most 10 s).
+    await expect
+      .poll(() => admin.listGroups({ states: ["Empty"] }), { timeout: 10_000, interval: 50 })
+      .toContainEqual({ groupId: group, type: "classic", state: "Empty", members: 0 });
     expect(await admin.listGroups({ states: ["Stable"] })).not.toContainEqual(
       expect.objectContaining({ groupId: group }),
     );
     expect(await admin.describeGroup(group)).toMatchObject({ groupId: group, state: "Empty", members: [] });
+    // Paged: one group per page, by prefix, every page followed to the end.
+    const pages: string[][] = [];
+    for await (const page of admin.groupPages({ prefix: group, pageSize: 1 }))
+      pages.push(page.map((g) => g.groupId));
+    expect(pages.flat()).toEqual([group]);
+    expect(await admin.listGroupsPage({ prefix: group, pageSize: 1000 })).toEqual({
+      groups: [{ groupId: group, type: "classic", state: "Empty", members: 0 }],
+      nextCursor: null,
+    });
 
     await expect(admin.deleteOffsets(group, "orders", [0, 1])).resolves.toEqual({ deleted: 2 });
     expect((await admin.fetchOffsets(group)).offsets.map((o) => o.partition)).toEqual([2]);

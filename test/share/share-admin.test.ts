@@ -8,7 +8,7 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
-import { call, expectError, freshGroup } from "../integration/helpers";
+import { call, expectError, freshGroup, LIST_LAG, listedIds } from "../integration/helpers";
 import {
   ack,
   acknowledge,
@@ -85,8 +85,11 @@ it("describes, lists, fetches offsets and lag of a share group", async () => {
       lag: 3,
     },
   ]);
-  const listed = (await call("GET", "/v1/groups?type=share")).body.groups;
-  expect(listed).toContainEqual({ groupId: g, type: "share", state: "Stable", members: 1 });
+  // The directory follows the group off the request path: poll the list (API.md §6: at most 10 s).
+  const listed = async () =>
+    (await call("GET", `/v1/groups?type=share&prefix=${g}`)).body.groups.find((x: any) => x.groupId === g);
+  await expect.poll(listed, LIST_LAG).toEqual({ groupId: g, type: "share", state: "Stable", members: 1 });
+  expect(await listedIds(`?type=consumer&prefix=${g}`)).not.toContain(g);
   const offsets = (await call("GET", `/v1/groups/${g}/offsets`)).body.offsets;
   expect(offsets.map((o: any) => [o.partition, o.offset, o.logEndOffset, o.lag])).toEqual([
     [0, 3, 10, 7],
@@ -135,6 +138,7 @@ it("resets an Empty share group only, as a dry run or for real, and refuses shif
 it("deletes a share group's offsets and the group itself only without subscribers, leaving no row", async () => {
   const g = freshGroup("admin");
   const a = await busyGroup(g);
+  await expect.poll(() => listedIds(`?type=share&prefix=${g}`), LIST_LAG).toContain(g);
   expectError(await call("DELETE", `/v1/groups/${g}/offsets/t`), 409, "GROUP_SUBSCRIBED_TO_TOPIC", 86);
   expectError(await call("DELETE", `/v1/groups/${g}`), 409, "NON_EMPTY_GROUP", 68);
   await leave(g, a);
@@ -144,9 +148,7 @@ it("deletes a share group's offsets and the group itself only without subscriber
   ]);
   expect((await call("DELETE", `/v1/groups/${g}`)).body).toEqual({ deleted: true });
   expectError(await call("GET", `/v1/groups/${g}`), 404, "GROUP_ID_NOT_FOUND", 69);
-  expect((await call("GET", "/v1/groups?type=share")).body.groups.map((x: any) => x.groupId)).not.toContain(
-    g,
-  );
+  await expect.poll(() => listedIds(`?type=share&prefix=${g}`), LIST_LAG).not.toContain(g);
   const rows = await runInDurableObject(stub(g), (_i, state) =>
     ["share_partitions", "share_archived", "members", "group_row"].map(
       (t) => state.storage.sql.exec(`SELECT COUNT(*) AS n FROM ${t}`).one().n,

@@ -1,14 +1,14 @@
 /**
- * Group admin routes (API.md §6): list (through the directory, filtered by the token), describe, lag,
- * delete.
+ * Group admin routes (API.md §6): list (the directory's shards, paged, filtered in their SQL and by the
+ * token: src/directory/listing.ts), describe, lag, delete.
  */
 
 import { createRoute, z } from "@hono/zod-openapi";
-import { GroupParams, GroupSummary, GroupType, LagResponse, repeated } from "../../api/schemas.ts";
+import { GroupList, GroupParams, LagResponse, ListGroupsQuery, MAX_LIST_LIMIT } from "../../api/schemas.ts";
 import { DescribeResponse } from "../../api/share-schemas.ts";
 import { ok } from "../../core/errors.ts";
-import { directory } from "../../directory-object.ts";
-import { authorize, mayAccess } from "../auth.ts";
+import { listGroups } from "../../directory/listing.ts";
+import { authorize } from "../auth.ts";
 import { errorsOf, jsonOk, newApp } from "../openapi.ts";
 import { send } from "../respond.ts";
 import { groupStub } from "./stubs.ts";
@@ -23,17 +23,22 @@ export const groupRoutes = newApp()
       tags,
       summary: "List the groups the token may describe",
       middleware: [authorize("describe")] as const,
-      request: { query: z.object({ state: repeated(z.string().max(64)), type: repeated(GroupType) }) },
+      request: { query: ListGroupsQuery },
       responses: {
-        ...jsonOk(z.object({ groups: z.array(GroupSummary) }), "Groups, by id"),
+        ...jsonOk(GroupList, "A page of groups, by id; nextCursor continues after it"),
         ...errorsOf(400),
       },
     }),
     async (c) => {
-      const grant = c.get("grant");
-      const { state, type } = c.req.valid("query");
-      const groups = await directory(c.env).list({ states: state, types: type });
-      return send(c, ok({ groups: groups.filter((g) => mayAccess(grant, g.groupId)) }));
+      const { state, type, prefix, limit, cursor } = c.req.valid("query");
+      const page = await listGroups(c.env, c.get("grant"), {
+        states: state,
+        types: type,
+        prefix,
+        limit: limit ?? MAX_LIST_LIMIT,
+        after: cursor ?? null,
+      });
+      return send(c, ok(page));
     },
   )
   .openapi(
