@@ -247,19 +247,25 @@ export class GroupObject extends GroupShell {
   }
 
   // ---- share groups (API.md §7): the decisions are share-shell.ts's ----
+  // They change only the in-memory group ("after-decision"): a transaction is opened only when they left
+  // rows to write, so a steady heartbeat or an acquire that acknowledges nothing opens none.
 
   async shareHeartbeat(
     groupId: string,
     req: share.ShareHeartbeatRequest,
   ): Promise<Result<share.ShareHeartbeatResponse>> {
-    return this.parkedCall(groupId, (now, config) =>
-      share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
+    return this.parkedCall(
+      groupId,
+      (now, config) => share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
+      "after-decision",
     );
   }
 
   async shareAcquire(groupId: string, req: share.AcquireRequest): Promise<Result<share.AcquireResponse>> {
-    return this.parkedCall(groupId, (now, _config, ticket) =>
-      share.acquire(this.group, groupId, req, now, ticket),
+    return this.parkedCall(
+      groupId,
+      (now, _config, ticket) => share.acquire(this.group, groupId, req, now, ticket),
+      "after-decision",
     );
   }
 
@@ -267,7 +273,11 @@ export class GroupObject extends GroupShell {
     groupId: string,
     req: share.AcknowledgeRequest,
   ): Promise<Result<{ acknowledgements: AcknowledgeResult[] }>> {
-    return this.parkedCall(groupId, (now) => share.acknowledge(this.group, groupId, req, now));
+    return this.parkedCall(
+      groupId,
+      (now) => share.acknowledge(this.group, groupId, req, now),
+      "after-decision",
+    );
   }
 
   async shareArchived(
@@ -278,6 +288,6 @@ export class GroupObject extends GroupShell {
   }
 
   async shareRedrive(groupId: string, req: share.RedriveRequest): Promise<Result<{ redriven: number }>> {
-    return this.parkedCall(groupId, (now) => share.redrive(this.group, groupId, req, now));
+    return this.parkedCall(groupId, (now) => share.redrive(this.group, groupId, req, now), "after-decision");
   }
 }
