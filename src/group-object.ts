@@ -55,15 +55,22 @@ export class GroupObject extends GroupShell {
   // ---- offsets (API.md §3) ----
 
   async commitOffsets(groupId: string, req: CommitRequest): Promise<Result<{ committed: number }>> {
-    return this.mutate(groupId, (config, now) => {
-      const refused = share.refuseShareGroup(this.group, "OffsetCommit");
-      if (refused) return refused;
-      const plan = planCommit(this.group, req, now, config);
-      if (!plan.ok) return plan;
-      this.group ??= ClassicGroup.simple(groupId, now);
-      this.store.writeOffsets(plan.value);
-      return ok({ committed: plan.value.length });
-    });
+    // The rows are written after the decision: alone when they are all the commit changes (the
+    // steady commit of an existing group), else in one transaction with the group row and the outbox.
+    return this.mutate(
+      groupId,
+      (config, now) => {
+        const refused = share.refuseShareGroup(this.group, "OffsetCommit");
+        if (refused) return refused;
+        const plan = planCommit(this.group, req, now, config);
+        if (!plan.ok) return plan;
+        this.group ??= ClassicGroup.simple(groupId, now);
+        const rows = plan.value;
+        this.deferWrite(() => this.store.writeOffsets(rows));
+        return ok({ committed: rows.length });
+      },
+      "after-decision",
+    );
   }
 
   async fetchOffsets(

@@ -176,7 +176,9 @@ export abstract class GroupShell extends DurableObject<Env> {
    *
    * `sql: "in-decision"` is for decisions that write offsets themselves: the transaction spans the
    * decision. Protocol decisions only change the in-memory group, so a transaction is opened only when
-   * they left rows to write or changed the summary — a steady heartbeat opens none.
+   * they left rows to write or changed the summary — a steady heartbeat opens none. An "after-decision"
+   * step may leave one SQL statement to the shell (`deferWrite`, the offset commit): when that is the
+   * step's only write it runs alone (one statement is atomic), else first in the step's transaction.
    *
    * A throw anywhere in the decision or the write is one failure path (`recover`): the transaction
    * rolled back, the group is exactly what it was before (deadlines included), and the caller gets a
@@ -206,17 +208,28 @@ export abstract class GroupShell extends DurableObject<Env> {
         });
       } else {
         result = decide(config, now);
+        const write = this.deferred;
+        this.deferred = null;
         const group = this.group;
-        const rows = group !== null && (group.dirty || group.memberCount === 0);
-        if (rows || this.outbox.differs(group)) {
-          if (rows) written = group;
-          this.ctx.storage.transactionSync(() => {
-            if (rows) this.persist(group);
-            this.outbox.stage(groupId, this.group, Date.now());
-          });
+        if (write && group && this.onlyWrite(group)) {
+          // One statement and nothing else to write: SQLite applies a statement whole or not at all,
+          // so the transaction (a SAVEPOINT and its RELEASE around it) would add nothing but time.
+          write();
+          written = group;
+        } else {
+          const rows = group !== null && (group.dirty || group.memberCount === 0);
+          if (write || rows || this.outbox.differs(group)) {
+            if (rows || write) written = group;
+            this.ctx.storage.transactionSync(() => {
+              write?.();
+              if (rows) this.persist(group);
+              this.outbox.stage(groupId, this.group, Date.now());
+            });
+          }
         }
       }
     } catch (err) {
+      this.deferred = null;
       this.recover(before, err, "request");
       onFailure?.();
       return fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator could not complete the request; retry");
@@ -235,6 +248,27 @@ export abstract class GroupShell extends DurableObject<Env> {
     }
     await this.arm(next);
     return result;
+  }
+
+  /**
+   * A write an "after-decision" step leaves to the shell (`deferWrite`): run after the decision, in the
+   * step's transaction — or alone when it is the step's only write (see `onlyWrite`).
+   */
+  private deferred: (() => void) | null = null;
+
+  /** From an "after-decision" step: `write` is its one SQL statement, run by `mutate` after it. */
+  protected deferWrite(write: () => void): void {
+    this.deferred = write;
+  }
+
+  /**
+   * Whether a deferred write leaves `persist` and the outbox nothing to do: the group's rows are clean,
+   * it is not one `persist` would delete (it has members, or offsets already stored, which a write
+   * cannot remove), and its summary is the one staged.
+   */
+  private onlyWrite(group: Group): boolean {
+    if (group.dirty || this.outbox.differs(group)) return false;
+    return group.memberCount > 0 || this.store.hasOffsets();
   }
 
   /**

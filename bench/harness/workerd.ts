@@ -96,7 +96,9 @@ export async function startWorker(spec: WorkerSpec): Promise<RunningWorker> {
   const entry = resolve(spec.entry ?? main ?? "");
   const script = await bundle(entry);
   const before = workerdChildren();
-  const inspectorPort = spec.inspect ? 9300 + Math.floor(Math.random() * 600) : undefined;
+  const inspectorPort = spec.inspect
+    ? Number(process.env.INSPECT_PORT) || 9300 + Math.floor(Math.random() * 600)
+    : undefined;
   const bindings = { ...(workerOptions.bindings ?? {}), ...(spec.vars ?? {}) };
   // No persistence path: storage lives in a temporary directory that dispose() removes.
   const mf = new Miniflare(
