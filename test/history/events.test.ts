@@ -5,19 +5,17 @@
  * `sub`, scopes, bad queries, and the seq continuing across restarts.
  */
 
-import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { beat, join } from "../consumer/consumer-helpers";
-import { curePoison, poisonWrites } from "../integration/inject-failure";
 import { call, commit, expectError, freshGroup, token } from "../integration/helpers";
-import { allEvents, cost, events, rows, stub, typesOf } from "./history-helpers";
+import { curePoison, poisonWrites } from "../integration/inject-failure";
+import { allEvents, cost, events, inObject, rows, stub, typesOf } from "./history-helpers";
 
 describe("events are written once, with their change", () => {
   it("a consumer join: member_joined, rebalance, state_changed, each one row", async () => {
     const g = freshGroup("hist");
-    const { written, events: added } = await cost(g, () =>
-      join(g, "a", { t: 4 }, { clientId: "svc" }),
-    );
+    const { written, events: added } = await cost(g, () => join(g, "a", { t: 4 }, { clientId: "svc" }));
     const list = await allEvents(g);
     expect(typesOf(list)).toEqual(["member_joined", "rebalance", "state_changed"]);
     expect(list.map((e) => e.seq)).toEqual([1, 2, 3]);
@@ -73,7 +71,7 @@ describe("events are written once, with their change", () => {
       events: before.events,
       lastSeq: before.lastSeq,
     });
-    await runInDurableObject(stub(g) as never, (instance: any) => {
+    await inObject(g, (instance) => {
       expect(instance.group.history.pending).toEqual([]);
     });
     await curePoison(stub(g));
@@ -86,7 +84,7 @@ describe("events are written once, with their change", () => {
   it("the seq continues across evictions and aborts, with nothing lost or repeated", async () => {
     const g = freshGroup("hist");
     await join(g, "a", { t: 2 });
-    await runInDurableObject(stub(g) as never, () => {});
+    await inObject(g, () => {});
     await evictDurableObject(stub(g) as never);
     await join(g, "b", { t: 2 });
     await abortAllDurableObjects();
@@ -112,7 +110,9 @@ describe("the cap and paging", () => {
     const list = await allEvents(g);
     expect(list.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => lastSeq - 9 + i));
     // One more event overwrites the oldest slot: still 10 rows, the window moved by one.
-    const more = await cost(g, () => call("POST", `/v1/groups/${g}/heartbeat`, { memberId: "e", memberEpoch: -1 }));
+    const more = await cost(g, () =>
+      call("POST", `/v1/groups/${g}/heartbeat`, { memberId: "e", memberEpoch: -1 }),
+    );
     expect(more.after.events).toBe(10);
     expect((await allEvents(g))[0].seq).toBe(more.after.lastSeq - 9);
   });
@@ -153,11 +153,17 @@ describe("admin events carry the token's sub", () => {
     expect(reset.status).toBe(200);
     // A dry run records nothing.
     await call("POST", `/v1/groups/${g}/offsets/reset`, { topic: "t", to: "earliest", dryRun: true });
-    expect((await call("DELETE", `/v1/groups/${g}/offsets/t?partition=1`, undefined, { token: anonymous })).status).toBe(200);
+    expect(
+      (await call("DELETE", `/v1/groups/${g}/offsets/t?partition=1`, undefined, { token: anonymous })).status,
+    ).toBe(200);
     expect((await call("DELETE", `/v1/groups/${g}`, undefined, { token: alice })).status).toBe(200);
     const list = await allEvents(g);
     expect(list.map((e) => [e.type, e.actor, e.detail])).toEqual([
-      ["offsets_reset", "alice@example.com", { topic: "t", partitions: [{ partition: 0, previousOffset: 10, newOffset: 4 }] }],
+      [
+        "offsets_reset",
+        "alice@example.com",
+        { topic: "t", partitions: [{ partition: 0, previousOffset: 10, newOffset: 4 }] },
+      ],
       ["offsets_deleted", null, { topic: "t", partitions: [1] }],
       ["state_changed", "alice@example.com", { from: "Empty", to: "Dead" }],
     ]);
@@ -177,11 +183,31 @@ describe("the routes' rules", () => {
       const describe = await token({ scope: "describe", groups: [g] });
       expect((await call("GET", `/v1/groups/${g}/${path}`, undefined, { token: describe })).status).toBe(200);
       const consume = await token({ scope: "consume" });
-      expectError(await call("GET", `/v1/groups/${g}/${path}`, undefined, { token: consume }), 403, "GROUP_AUTHORIZATION_FAILED", 30);
+      expectError(
+        await call("GET", `/v1/groups/${g}/${path}`, undefined, { token: consume }),
+        403,
+        "GROUP_AUTHORIZATION_FAILED",
+        30,
+      );
       const other = await token({ scope: "describe", groups: ["other-*"] });
-      expectError(await call("GET", `/v1/groups/${g}/${path}`, undefined, { token: other }), 403, "GROUP_AUTHORIZATION_FAILED", 30);
-      expectError(await call("GET", `/v1/groups/${g}/${path}`, undefined, { token: null }), 401, "UNAUTHENTICATED", null);
-      expectError(await call("GET", `/v1/groups/${freshGroup("none")}/${path}`), 404, "GROUP_ID_NOT_FOUND", 69);
+      expectError(
+        await call("GET", `/v1/groups/${g}/${path}`, undefined, { token: other }),
+        403,
+        "GROUP_AUTHORIZATION_FAILED",
+        30,
+      );
+      expectError(
+        await call("GET", `/v1/groups/${g}/${path}`, undefined, { token: null }),
+        401,
+        "UNAUTHENTICATED",
+        null,
+      );
+      expectError(
+        await call("GET", `/v1/groups/${freshGroup("none")}/${path}`),
+        404,
+        "GROUP_ID_NOT_FOUND",
+        69,
+      );
       expectError(await call("GET", `/v1/groups/bad!id/${path}`), 400, "INVALID_GROUP_ID", 24);
     }
   });

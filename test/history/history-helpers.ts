@@ -32,7 +32,7 @@ export async function allEvents(groupId: string): Promise<any[]> {
 export async function rows(
   groupId: string,
 ): Promise<{ events: number; samples: number; lastSeq: number; written: number }> {
-  return runInDurableObject(stub(groupId) as never, (instance: any, state) => {
+  return inObject(groupId, (instance, state) => {
     const one = (query: string) => (state.storage.sql.exec(query).one().n as number | null) ?? 0;
     return {
       events: one("SELECT COUNT(*) AS n FROM history_events"),
@@ -50,5 +50,12 @@ export async function cost(groupId: string, step: () => Promise<unknown>) {
   const after = await rows(groupId);
   return { written: after.written - before.written, events: after.lastSeq - before.lastSeq, after };
 }
+
+/** Runs `fn` in the group's live object (typed loosely: the stub's full type is too deep here). */
+export const inObject = <R>(
+  groupId: string,
+  fn: (instance: any, state: DurableObjectState) => R,
+): Promise<R> =>
+  (runInDurableObject as unknown as (s: unknown, f: typeof fn) => Promise<R>)(stub(groupId), fn);
 
 export const typesOf = (list: any[]) => list.map((e) => e.type);

@@ -4,11 +4,11 @@
  * model tests do. OFFSETS_RETENTION_MS is 600,000 in this project.
  */
 
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { advanceClock, now } from "../../src/core/clock";
 import { call, commit, expectError, freshGroup, LIST_LAG, listedIds, token } from "../integration/helpers";
-import { allEvents, cost, events, lagHistory, rows, stub } from "./history-helpers";
+import { allEvents, cost, events, inObject, lagHistory, rows, stub } from "./history-helpers";
 
 const RETENTION = 600_000;
 
@@ -21,7 +21,7 @@ const reported = (offset: number, logEndOffset: number) => [
 ];
 
 async function fireAlarm(g: string): Promise<number | null> {
-  const at = await runInDurableObject(stub(g) as never, (_o, state) => state.storage.getAlarm());
+  const at = await inObject(g, (_o, state) => state.storage.getAlarm());
   if (at !== null) await runDurableObjectAlarm(stub(g) as never);
   return at;
 }
@@ -78,18 +78,22 @@ describe("history after the group is gone", () => {
     expectError(await call("GET", `/v1/groups/${g}`), 404, "GROUP_ID_NOT_FOUND", 69);
     expectError(await call("GET", `/v1/groups/${g}/lag`), 404, "GROUP_ID_NOT_FOUND", 69);
     const list = await allEvents(g);
-    expect(list.at(-1)).toMatchObject({ seq: lastSeq + 1, type: "state_changed", detail: { from: "Empty", to: "Dead" } });
+    expect(list.at(-1)).toMatchObject({
+      seq: lastSeq + 1,
+      type: "state_changed",
+      detail: { from: "Empty", to: "Dead" },
+    });
     expect("actor" in list.at(-1)).toBe(false);
     await expect.poll(() => listedIds(`?prefix=${g}`), LIST_LAG).toEqual([]);
     // The alarm stays armed for the purge, a retention after the last event.
-    const armed = await runInDurableObject(stub(g) as never, (_o, state) => state.storage.getAlarm());
+    const armed = await inObject(g, (_o, state) => state.storage.getAlarm());
     expect(armed).toBe(list.at(-1).at + RETENTION);
     advanceClock(RETENTION);
     await fireAlarm(g);
     expectError(await events(g), 404, "GROUP_ID_NOT_FOUND", 69);
     expectError(await lagHistory(g), 404, "GROUP_ID_NOT_FOUND", 69);
     expect(await rows(g)).toMatchObject({ events: 0, samples: 0 });
-    expect(await runInDurableObject(stub(g) as never, (_o, state) => state.storage.getAlarm())).toBeNull();
+    expect(await inObject(g, (_o, state) => state.storage.getAlarm())).toBeNull();
     // A group created again under the id continues the seq.
     expect((await commit(g, reported(1, 2))).status).toBe(200);
     await call("POST", `/v1/groups/${g}/offsets/reset`, { topic: "t", to: "latest" }, { token: alice });

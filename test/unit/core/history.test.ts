@@ -57,7 +57,9 @@ describe("classic groups", () => {
     drain(d.group);
     d.leave({ memberId: a! });
     const events = drain(d.group);
-    expect(ofType(events, "member_left")).toEqual([{ type: "member_left", memberId: a, detail: { reason: "leave" } }]);
+    expect(ofType(events, "member_left")).toEqual([
+      { type: "member_left", memberId: a, detail: { reason: "leave" } },
+    ]);
     expect(states(events)).toEqual(["Stable>PreparingRebalance"]);
   });
 
@@ -143,8 +145,16 @@ describe("consumer groups", () => {
       { groupEpoch: 2, members: 2, partitionsMoved: 2 },
     ]);
     expect(states(joined)).toEqual(["Stable>Reconciling"]);
-    const revoking = h.must({ memberId: "a", memberEpoch: a.memberEpoch, ownedPartitions: a.assignment.partitions });
-    h.must({ memberId: "a", memberEpoch: revoking.memberEpoch, ownedPartitions: revoking.assignment.partitions });
+    const revoking = h.must({
+      memberId: "a",
+      memberEpoch: a.memberEpoch,
+      ownedPartitions: a.assignment.partitions,
+    });
+    h.must({
+      memberId: "a",
+      memberEpoch: revoking.memberEpoch,
+      ownedPartitions: revoking.assignment.partitions,
+    });
     const b = h.must({ memberId: "b", memberEpoch: 2, ownedPartitions: [] });
     h.must({ memberId: "b", memberEpoch: b.memberEpoch, ownedPartitions: b.assignment.partitions });
     expect(states(drain(h.group)).at(-1)).toBe("Reconciling>Stable");
@@ -161,7 +171,9 @@ describe("consumer groups", () => {
     ]);
     h.must({ memberId: "a", memberEpoch: -1 });
     const left = drain(h.group);
-    expect(ofType(left, "member_left")).toEqual([{ type: "member_left", memberId: "a", detail: { reason: "leave" } }]);
+    expect(ofType(left, "member_left")).toEqual([
+      { type: "member_left", memberId: "a", detail: { reason: "leave" } },
+    ]);
   });
 
   it("a static member rejoining under a new id fences the old one (replaced_static)", () => {
@@ -246,7 +258,11 @@ describe("share groups", () => {
     s.join("a", { t: 1 });
     s.take("a", 10, { partitions: [{ topic: "t", partition: 0, logEndOffset: 5 }] });
     drain(s.group);
-    s.share.acknowledge("a", [{ topic: "t", partition: 0, firstOffset: 1, lastOffset: 2, type: "reject" }], s.now);
+    s.share.acknowledge(
+      "a",
+      [{ topic: "t", partition: 0, firstOffset: 1, lastOffset: 2, type: "reject" }],
+      s.now,
+    );
     const archived = ofType(drain(s.group), "share_archived");
     expect(archived.map((e) => e.detail)).toEqual([
       { topic: "t", partition: 0, firstOffset: 1, lastOffset: 2, reason: "rejected" },
