@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { main } from "../../../src/cli/main.ts";
+import { runMain } from "./run-main.ts";
 
 const AT = Date.UTC(2026, 11, 1, 2, 40);
 const EVENTS = [
@@ -35,18 +35,7 @@ async function cohort(args: string[]) {
       headers: { "content-type": "application/json" },
     });
   }) as typeof globalThis.fetch;
-  const out = { stdout: "", stderr: "" };
-  const code = await main(args, {
-    stdout: (t) => {
-      out.stdout += t;
-    },
-    stderr: (t) => {
-      out.stderr += t;
-    },
-    env: { COHORT_URL: "http://cohort.test" },
-    fetch,
-  });
-  return { code, ...out, sent };
+  return { ...(await runMain(args, fetch)), sent };
 }
 
 describe("groups history", () => {
