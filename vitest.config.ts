@@ -88,6 +88,7 @@ export default defineConfig({
         AUTH_MODE: "jwt",
         JWT_SECRET: TEST_JWT_SECRET,
         GROUP_HISTORY_MAX_EVENTS: "10",
+        SHARE_AUTO_OFFSET_RESET: "earliest",
         OFFSETS_RETENTION_MS: "600000",
         CONSUMER_SESSION_TIMEOUT_MS: "3000",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
