@@ -82,6 +82,17 @@ export default defineConfig({
         CONSUMER_SESSION_TIMEOUT_MS: "1500",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
       }),
+      // The group's history (API.md §8): a small ring so the cap is reached, a short retention (ten
+      // lag-sample slots) and sessions the tests pass with the coordinator's clock (src/core/clock.ts).
+      workersProject("workers-history", ["test/history/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        GROUP_HISTORY_MAX_EVENTS: "10",
+        SHARE_AUTO_OFFSET_RESET: "earliest",
+        OFFSETS_RETENTION_MS: "600000",
+        CONSUMER_SESSION_TIMEOUT_MS: "3000",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.

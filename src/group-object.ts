@@ -19,6 +19,7 @@ import type {
   SyncResponse,
 } from "./core/classic/classic-protocol.ts";
 import { heartbeat, type LeaveResponse, leaveGroup, syncGroup } from "./core/classic/classic-sync.ts";
+import * as clock from "./core/clock.ts";
 import {
   consumerHeartbeat,
   type HeartbeatRequest,
@@ -26,6 +27,7 @@ import {
 } from "./core/consumer/consumer-heartbeat.ts";
 import { fail, ok, type Result } from "./core/errors.ts";
 import type { Group, GroupDescription } from "./core/group.ts";
+import type { Actor, StoredEvent } from "./core/history.ts";
 import {
   type CommitRequest,
   checkOffsetDelete,
@@ -42,6 +44,8 @@ import {
 import type { AcknowledgeResult, ArchivedRange } from "./core/share/share-types.ts";
 import { shareSettings } from "./core/share/share-types.ts";
 import { GroupShell } from "./group-shell.ts";
+import * as history from "./history-shell.ts";
+import { type EventsQuery, writeHistory } from "./history-shell.ts";
 import {
   errorReply,
   heartbeatReply,
@@ -49,7 +53,13 @@ import {
   type WatchAttachment,
 } from "./http/socket-messages.ts";
 import * as share from "./share-shell.ts";
+import type { LagSample } from "./storage/history-store.ts";
 import { isExpired, send } from "./watch-sockets.ts";
+
+export interface EventsPage {
+  events: StoredEvent[];
+  nextAfter: number;
+}
 
 export class GroupObject extends GroupShell {
   // ---- offsets (API.md §3) ----
@@ -67,6 +77,7 @@ export class GroupObject extends GroupShell {
         this.group ??= ClassicGroup.simple(groupId, now);
         const rows = plan.value;
         this.deferWrite(() => this.store.writeOffsets(rows));
+        if (rows.some((r) => r.logEndOffset !== null)) this.group.history.lagReported(now);
         return ok({ committed: rows.length });
       },
       "after-decision",
@@ -92,27 +103,32 @@ export class GroupObject extends GroupShell {
     groupId: string,
     topic: string,
     partitions: number[] | null,
+    actor: Actor = null,
   ): Promise<Result<{ deleted: number }>> {
     return this.mutate(groupId, () => {
-      if (share.isShareGroup(this.group)) return share.deleteOffsets(this.group, topic, partitions);
+      if (share.isShareGroup(this.group)) return share.deleteOffsets(this.group, topic, partitions, actor);
       const refused = checkOffsetDelete(this.group, topic);
       if (refused) return { ok: false, error: refused };
-      return ok({ deleted: this.store.deleteOffsets(topic, partitions ?? undefined) });
+      const deleted = this.store.deleteOffsets(topic, partitions ?? undefined);
+      if (deleted.length > 0) this.group?.history.offsetsDeleted(actor, topic, deleted);
+      return ok({ deleted: deleted.length });
     });
   }
 
   async resetOffsets(
     groupId: string,
     req: ResetRequest,
+    actor: Actor = null,
   ): Promise<Result<{ dryRun: boolean; offsets: ResetChange[] }>> {
     return this.mutate(groupId, (_config, now) => {
-      if (share.isShareGroup(this.group)) return share.reset(this.group, req, now);
+      if (share.isShareGroup(this.group)) return share.reset(this.group, req, now, actor);
       const plan = planReset(this.group, this.store.readOffsets([req.topic]), req, now);
       if (!plan.ok) return plan;
       const dryRun = req.dryRun ?? false;
       if (!dryRun && plan.value.rows.length > 0) {
         this.group ??= ClassicGroup.simple(groupId, now);
         this.store.writeOffsets(plan.value.rows);
+        this.group.history.offsetsReset(actor, req.topic, plan.value.changes);
       }
       return ok({ dryRun, offsets: plan.value.changes });
     });
@@ -130,14 +146,29 @@ export class GroupObject extends GroupShell {
     return ok({ groupId, ...lagReport(this.group, this.store.readOffsets()) });
   }
 
-  async deleteGroup(groupId: string): Promise<Result<{ deleted: true }>> {
-    return this.mutate(groupId, () => {
+  async deleteGroup(groupId: string, actor: Actor = null): Promise<Result<{ deleted: true }>> {
+    return this.mutate(groupId, (config, now) => {
       if (!this.group) return fail("GROUP_ID_NOT_FOUND", "the group does not exist");
       if (this.group.memberCount > 0) return fail("NON_EMPTY_GROUP", "the group has members");
+      // Its history stays (for OFFSETS_RETENTION_MS) and says who deleted it.
+      this.group.history.stateIs("Dead", actor);
+      writeHistory(this.store, this.group, config, now);
       this.store.deleteAll();
       this.group = null;
       return ok({ deleted: true as const });
     });
+  }
+
+  // ---- history (API.md §8) ----
+
+  async events(_groupId: string, query: EventsQuery): Promise<Result<EventsPage>> {
+    if (!this.config) return fail("COORDINATOR_NOT_AVAILABLE", "the coordinator's configuration is invalid");
+    return history.events(this.group, this.store, this.config, query);
+  }
+
+  async lagHistory(_groupId: string, since: number): Promise<Result<{ samples: LagSample[] }>> {
+    if (!this.config) return fail("COORDINATOR_NOT_AVAILABLE", "the coordinator's configuration is invalid");
+    return history.lagHistory(this.group, this.store, this.config, since, clock.now());
   }
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
@@ -294,7 +325,15 @@ export class GroupObject extends GroupShell {
     return this.mutate(groupId, (_config, now) => share.archived(this.group, groupId, query, now));
   }
 
-  async shareRedrive(groupId: string, req: share.RedriveRequest): Promise<Result<{ redriven: number }>> {
-    return this.parkedCall(groupId, (now) => share.redrive(this.group, groupId, req, now), "after-decision");
+  async shareRedrive(
+    groupId: string,
+    req: share.RedriveRequest,
+    actor: Actor = null,
+  ): Promise<Result<{ redriven: number }>> {
+    return this.parkedCall(
+      groupId,
+      (now) => share.redrive(this.group, groupId, req, now, actor),
+      "after-decision",
+    );
   }
 }

@@ -18,6 +18,7 @@ import { restoreGroup } from "./core/restore.ts";
 import { shareSettings } from "./core/share/share-types.ts";
 import { DirectoryOutbox } from "./directory/outbox.ts";
 import { directoryOf } from "./directory/shards.ts";
+import { writeHistory } from "./history-shell.ts";
 import * as share from "./share-shell.ts";
 import { GroupStore } from "./storage/group-store.ts";
 import { WatchSockets } from "./watch-sockets.ts";
@@ -42,7 +43,7 @@ export abstract class GroupShell extends DurableObject<Env> {
       sql: ctx.storage.sql,
       send: (groupId, version, summary) => directoryOf(env, groupId).record(groupId, version, summary),
       schedule: (at) => void this.arm(at),
-      settled: () => void (this.group ? undefined : this.arm(null, true)),
+      settled: () => void (this.group ? undefined : this.arm(this.idleDeadline(), true)),
       disabled: (env as unknown as Record<string, unknown>).COHORT_BENCH_NO_DIRECTORY === "1",
     });
     ctx.blockConcurrencyWhile(async () => {
@@ -130,7 +131,7 @@ export abstract class GroupShell extends DurableObject<Env> {
     // A directory update not yet acknowledged is retried here, also once the group itself is gone.
     this.outbox.retry(Date.now());
     const group = this.group;
-    if (!group || !this.config) return this.arm(this.outbox.deadline(), true);
+    if (!group || !this.config) return this.arm(this.idleDeadline(true), true);
     const now = clock.now();
     const retention = this.config.offsetsRetentionMs;
     let next: number | null = null;
@@ -163,7 +164,7 @@ export abstract class GroupShell extends DurableObject<Env> {
     this.pushAssignments(undefined, group);
     this.deliver(group);
     this.outbox.flush();
-    await this.arm(minDeadline(this.group ? next : null, this.outbox.deadline()), true);
+    await this.arm(minDeadline(this.group ? next : null, this.idleDeadline()), true);
   }
 
   // ---- the shell's one mutation path, and its one failure path ----
@@ -239,7 +240,7 @@ export abstract class GroupShell extends DurableObject<Env> {
     // Sent, not awaited: the request never waits for the directory (a failure is the alarm's to retry).
     this.outbox.flush();
     const group = this.group;
-    let next = this.outbox.deadline();
+    let next = this.idleDeadline();
     if (group) {
       // A step that wrote rows may have changed subscriptions or commits: KIP-496 plans again then.
       const changed = written !== null;
@@ -303,7 +304,11 @@ export abstract class GroupShell extends DurableObject<Env> {
 
   /** Writes the group's changed rows, or removes a group with no members and no offsets (API.md §3). */
   private persist(group: Group): void {
+    const config = this.config!;
     if (group.memberCount === 0 && !group.isPinned() && !this.store.hasOffsets()) {
+      // Gone (Dead); its history stays for OFFSETS_RETENTION_MS (history-shell.ts).
+      if (group.history.unsaved || this.store.hasGroupRow()) group.history.stateIs("Dead");
+      writeHistory(this.store, group, config, clock.now());
       this.store.deleteAll();
       this.group = null;
       return;
@@ -312,6 +317,23 @@ export abstract class GroupShell extends DurableObject<Env> {
     const rows = group.dirtyRows();
     if (rows.group || rows.members.size > 0) this.store.saveGroup(group.toRecord(), rows);
     share.persistShare(group, this.store.share);
+    writeHistory(this.store, group, config, clock.now());
+  }
+
+  /**
+   * The alarm's deadline when no group needs it: the outbox's retry, and once the group is gone the
+   * purge of its history, a retention after its last event (`purge`: done now if due, in the alarm).
+   */
+  private idleDeadline(purge = false): number | null {
+    const outbox = this.outbox.deadline();
+    if (this.group || !this.config) return outbox;
+    const { offsetsRetentionMs, groupHistoryMaxEvents } = this.config;
+    let at = this.store.history.expiresAt(offsetsRetentionMs, groupHistoryMaxEvents);
+    if (purge && at !== null && at <= clock.now()) {
+      this.ctx.storage.transactionSync(() => this.store.history.purge());
+      at = null;
+    }
+    return minDeadline(outbox, at);
   }
 
   /** Rebuilds the group from SQLite; with `before`, in its member order and with its volatile state. */

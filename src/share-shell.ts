@@ -10,6 +10,7 @@
 import type { Config } from "./core/config.ts";
 import { type CohortError, fail, ok, type Result } from "./core/errors.ts";
 import type { Group } from "./core/group.ts";
+import type { Actor } from "./core/history.ts";
 import {
   byTopicPartition,
   type LagRow,
@@ -166,10 +167,11 @@ export function redrive(
   groupId: string,
   req: RedriveRequest,
   now: number,
+  actor: Actor,
 ): Decision<{ redriven: number }> {
   const found = shareGroupOf(existing, groupId, noGroup(groupId));
   if (!found.ok) return reply(existing, found);
-  return reply(found.value, found.value.redrive(req, now));
+  return reply(found.value, found.value.redrive(req, now, actor));
 }
 
 // ---- a share group under the routes of §3 and §6 ----
@@ -212,8 +214,9 @@ export function reset(
   group: ShareGroup,
   req: ResetRequest,
   now: number,
+  actor: Actor,
 ): Result<{ dryRun: boolean; offsets: ResetChange[] }> {
-  const changes = group.reset(req, now);
+  const changes = group.reset(req, now, actor);
   return changes.ok ? ok({ dryRun: req.dryRun ?? false, offsets: changes.value }) : changes;
 }
 
@@ -221,8 +224,9 @@ export function deleteOffsets(
   group: ShareGroup,
   topic: string,
   partitions: number[] | null,
+  actor: Actor,
 ): Result<{ deleted: number }> {
-  const deleted = group.deleteOffsets(topic, partitions ?? undefined);
+  const deleted = group.deleteOffsets(topic, partitions ?? undefined, actor);
   return deleted.ok ? ok({ deleted: deleted.value }) : deleted;
 }
 

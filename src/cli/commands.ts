@@ -242,3 +242,35 @@ export async function deleteOffsets(
     text: `Deleted ${deleted} committed offset${deleted === 1 ? "" : "s"} of topic '${terminalSafe(topic)}' from group '${terminalSafe(groupId)}'.`,
   };
 }
+
+const HISTORY_HEADERS = ["SEQ", "AT", "TYPE", "MEMBER", "ACTOR", "DETAIL"];
+
+/** An event's detail on one line: `key=value`, lists and objects as compact JSON. */
+function detailText(detail: Record<string, unknown>): string {
+  return Object.entries(detail)
+    .map(
+      ([key, value]) =>
+        `${key}=${typeof value === "object" && value !== null ? JSON.stringify(value) : String(value)}`,
+    )
+    .join(" ");
+}
+
+/** `groups history`: a page of the group's events (API.md §8), oldest first; the note says how to go on. */
+export async function history(
+  admin: CohortAdmin,
+  groupId: string,
+  options: { after?: number; limit?: number },
+): Promise<Output> {
+  const page = await admin.events(groupId, options);
+  const rows = page.events.map((e) => [
+    e.seq,
+    new Date(e.at).toISOString(),
+    e.type,
+    e.memberId,
+    e.actor,
+    detailText(e.detail),
+  ]);
+  const full = page.events.length === (options.limit ?? 100);
+  const note = full ? `more may follow: --after ${page.nextAfter}` : undefined;
+  return { json: page, text: renderTable(HISTORY_HEADERS, rows), ...(note ? { note } : {}) };
+}

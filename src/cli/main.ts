@@ -25,6 +25,9 @@ Commands:
   groups describe <group> [--offsets | --members | --state]   (--offsets is the default)
   groups lag <group>
   groups delete <group>
+  groups history <group> [--after SEQ] [--limit N]
+                The group's events, oldest first (N 1-1000, default 100; readable for
+                OFFSETS_RETENTION_MS after the group is gone).
   offsets reset <group> --topic T [--partitions 0,1]
                 (--to-earliest | --to-latest | --to-offset N | --shift-by N) [--dry-run | --execute]
                 Without --execute a reset is a dry run and changes nothing.
@@ -57,6 +60,8 @@ const OPTIONS = {
   type: { type: "string", multiple: true },
   prefix: { type: "string" },
   "page-size": { type: "string" },
+  after: { type: "string" },
+  limit: { type: "string" },
   members: { type: "boolean" },
   offsets: { type: "boolean" },
   archived: { type: "boolean" },
@@ -176,6 +181,11 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
     }
     case "groups lag":
       return commands.groupLag(admin, group());
+    case "groups history": {
+      const after = values.after === undefined ? undefined : natural("after", values.after);
+      const limit = values.limit === undefined ? undefined : natural("limit", values.limit);
+      return commands.history(admin, group(), { after, limit });
+    }
     case "groups delete":
       return commands.deleteGroup(admin, group());
     case "offsets reset":

@@ -1,6 +1,7 @@
 /**
  * The admin client: every offset route of API.md §3, group route of §6 and share-group admin route of
- * §7, as `kafka-consumer-groups`, `kafka-share-groups` and Kafka's Admin API offer them. Each method
+ * §7 and the group's history of §8, as `kafka-consumer-groups`, `kafka-share-groups` and Kafka's
+ * Admin API offer them (the history is cohort's own: Kafka keeps none). Each method
  * is one request; errors are thrown as CohortError.
  */
 
@@ -12,10 +13,12 @@ import type {
   CommitResult,
   CommittedOffset,
   FetchOffsetsResult,
+  GroupEvents,
   GroupInfo,
   GroupKind,
   GroupLag,
   GroupListing,
+  LagHistory,
   ResetRequest,
   ResetResult,
 } from "./types.ts";
@@ -166,6 +169,22 @@ export class CohortAdmin {
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
     return ranges;
+  }
+
+  /**
+   * The group's events after seq `after` (default 0), oldest first, at most `limit` (1 … 1000, default
+   * 100). Pass `nextAfter` back as `after` to poll for newer ones. Readable for OFFSETS_RETENTION_MS
+   * after the group was deleted or expired.
+   */
+  events(groupId: string, options: { after?: number; limit?: number } = {}): Promise<GroupEvents> {
+    return this.http.request("GET", `${groupPath(groupId)}/events`, {
+      query: { after: options.after, limit: options.limit },
+    });
+  }
+
+  /** The group's total lag, sampled at most once a minute while commits arrive, at or after `since`. */
+  lagHistory(groupId: string, options: { since?: number } = {}): Promise<LagHistory> {
+    return this.http.request("GET", `${groupPath(groupId)}/lag/history`, { query: { since: options.since } });
   }
 
   /** Makes archived offsets available again with delivery count 0 (the dead-letter redrive). */

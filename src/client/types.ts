@@ -4,6 +4,7 @@
  */
 
 import type { z } from "@hono/zod-openapi";
+import type { EventsResponse, HistoryEvent, LagHistoryResponse } from "../api/history-schemas.ts";
 import type {
   CommitBody,
   CommitEntry,
@@ -37,3 +38,8 @@ export type MemberInfo = z.output<typeof MemberDescription>;
 export type GroupLag = z.output<typeof LagResponse>;
 export type PartitionLag = GroupLag["partitions"][number];
 export type TopicPartitionList = z.output<typeof TopicPartitions>;
+
+/** A group's history (API.md §8): a page of events, one event, the lag samples. */
+export type GroupEvents = z.output<typeof EventsResponse>;
+export type GroupEvent = z.output<typeof HistoryEvent>;
+export type LagHistory = z.output<typeof LagHistoryResponse>;

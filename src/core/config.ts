@@ -22,6 +22,8 @@ export interface Config {
   shareSessionTimeoutMs: number;
   shareHeartbeatIntervalMs: number;
   shareAutoOffsetReset: "earliest" | "latest";
+  /** Events kept per group (API.md §8): a ring of this many rows (src/storage/history-store.ts). */
+  groupHistoryMaxEvents: number;
   authMode: "jwt" | "none";
   jwtSecret: string | undefined;
 }
@@ -41,6 +43,7 @@ const NUMERIC: ReadonlyArray<[keyof Config, string, number]> = [
   ["sharePartitionMaxRecordLocks", "SHARE_PARTITION_MAX_RECORD_LOCKS", 2000],
   ["shareSessionTimeoutMs", "SHARE_SESSION_TIMEOUT_MS", 45_000],
   ["shareHeartbeatIntervalMs", "SHARE_HEARTBEAT_INTERVAL_MS", 5000],
+  ["groupHistoryMaxEvents", "GROUP_HISTORY_MAX_EVENTS", 1000],
 ];
 
 /**
@@ -57,6 +60,8 @@ const CEILINGS: Partial<Record<keyof Config, number>> = {
   shareDeliveryCountLimit: 10,
   sharePartitionMaxRecordLocks: 10_000,
   shareRecordLockDurationMs: 3_600_000,
+  // A page of history reads at most this many rows; 100,000 events of ≤ ~100 KB stay far under storage.
+  groupHistoryMaxEvents: 100_000,
 };
 
 /** Lower bounds (Kafka's): a limit of 0 would archive on first sight, a lock of 0 ms could never be used. */
@@ -66,6 +71,8 @@ const FLOORS: Partial<Record<keyof Config, number>> = {
   shareRecordLockDurationMs: 1000,
   shareSessionTimeoutMs: 1000,
   shareHeartbeatIntervalMs: 100,
+  // Fewer than 10 events would not hold one rebalance's story (leave, fence, state, rebalance).
+  groupHistoryMaxEvents: 10,
 };
 
 export const DEFAULT_CONFIG: Config = {

@@ -6,6 +6,7 @@
  */
 
 import type { CohortError } from "./errors.ts";
+import { HistoryRecorder } from "./history.ts";
 import { isUndoable } from "./undo.ts";
 
 export type GroupType = "classic" | "consumer" | "share";
@@ -67,6 +68,7 @@ export interface DirtyRows {
 /** What a checkpoint saved that is not journaled by its own structure (see `Group.checkpoint`). */
 interface Checkpoint {
   scalars: Map<string, unknown>;
+  history: ReturnType<HistoryRecorder["mark"]>;
   dirtyGroup: boolean;
   dirtyMembers: string[];
 }
@@ -82,6 +84,8 @@ export abstract class Group {
   private dirtyGroup = false;
   private dirtyMembers = new Set<string>();
   private checkpointed: Checkpoint | null = null;
+  /** Events (API.md §8) of the current step, written by the shell with its rows (history.ts). */
+  readonly history = new HistoryRecorder();
 
   readonly groupId: string;
 
@@ -163,7 +167,12 @@ export abstract class Group {
       if (isUndoable(value)) value.checkpoint();
       else scalars.set(name, saved(value));
     }
-    this.checkpointed = { scalars, dirtyGroup: this.dirtyGroup, dirtyMembers: [...this.dirtyMembers] };
+    this.checkpointed = {
+      scalars,
+      history: this.history.mark(),
+      dirtyGroup: this.dirtyGroup,
+      dirtyMembers: [...this.dirtyMembers],
+    };
   }
 
   /** The request failed: volatile state and dirty marks are put back as they were at the checkpoint. */
@@ -176,6 +185,7 @@ export abstract class Group {
       if (isUndoable(value)) value.rollback();
       else this.setField(name, at.scalars.get(name));
     }
+    this.history.undo(at.history);
     this.dirtyGroup = at.dirtyGroup;
     this.dirtyMembers = new Set(at.dirtyMembers);
   }
@@ -197,6 +207,7 @@ export abstract class Group {
   adoptVolatile(before: Group): void {
     if (before.type !== this.type) return;
     for (const name of this.volatileFields()) this.setField(name, before.field(name));
+    this.history.adopt(before.history);
     this.dirtyGroup = before.dirtyGroup;
     this.dirtyMembers = new Set(before.dirtyMembers);
   }
@@ -227,9 +238,17 @@ export abstract class Group {
     }
   }
 
-  /** Whether any row changed since the last `takeDirty()`. */
+  /**
+   * Records a `state_changed` event if the state moved since it was last recorded: for groups whose
+   * state is derived (consumer, share), at the points where it can change.
+   */
+  noteState(): void {
+    this.history.stateIs(this.state);
+  }
+
+  /** Whether any row changed since the last `takeDirty()` (history events and lag samples included). */
   get dirty(): boolean {
-    return this.dirtyGroup || this.dirtyMembers.size > 0;
+    return this.dirtyGroup || this.dirtyMembers.size > 0 || this.history.unsaved;
   }
 
   /** The rows changed since the last `markSaved()`; they stay marked until then. */
@@ -243,6 +262,7 @@ export abstract class Group {
   markSaved(): void {
     this.dirtyGroup = false;
     this.dirtyMembers.clear();
+    this.history.saved();
   }
 
   /** Returns and forgets the rows changed since the last call (for callers with no transaction to fail). */

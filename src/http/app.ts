@@ -13,6 +13,7 @@ import { errorOf, errorResponse } from "./respond.ts";
 import { classicRoutes } from "./routes/classic.ts";
 import { consumerRoutes } from "./routes/consumer.ts";
 import { groupRoutes } from "./routes/groups.ts";
+import { historyRoutes } from "./routes/history.ts";
 import { offsetRoutes } from "./routes/offsets.ts";
 import { shareRoutes } from "./routes/share.ts";
 
@@ -48,6 +49,7 @@ v1.use(
 const v1Routes = v1
   .route("/", offsetRoutes)
   .route("/", groupRoutes)
+  .route("/", historyRoutes)
   .route("/", consumerRoutes)
   .route("/", classicRoutes)
   .route("/", shareRoutes);

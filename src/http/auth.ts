@@ -21,6 +21,8 @@ export interface Grant {
   groups: readonly string[] | null;
   /** When the token expires (ms since the epoch, from `exp`); null: never (AUTH_MODE=none). */
   expiresAt: number | null;
+  /** Who acts: the token's `sub` claim (recorded in the group's history, API.md §8); null without one. */
+  subject: string | null;
 }
 
 /** The watch socket's subprotocol, answered to every upgrade that offers subprotocols. */
@@ -36,7 +38,11 @@ const ALL: Grant = {
   scopes: new Set<Scope>(["consume", "describe", "admin"]),
   groups: null,
   expiresAt: null,
+  subject: null,
 };
+
+/** The actor of an admin request, for the group's history: the token's `sub`, or null. */
+export const actorOf = (c: Context<AppEnv>): string | null => c.get("grant").subject;
 
 export function mayAccess(grant: Grant, groupId: string): boolean {
   if (grant.groups === null) return true;
@@ -112,6 +118,7 @@ async function grantOf(header: string | null, secret: string): Promise<Grant | s
     groups,
     scopes: new Set(scopes.filter((s): s is Scope => s === "consume" || s === "describe" || s === "admin")),
     expiresAt: claims.exp * 1000,
+    subject: typeof claims.sub === "string" ? claims.sub : null,
   };
 }
 

@@ -15,6 +15,7 @@
 
 import type { DirtyRows, GroupRecord } from "../core/group";
 import type { OffsetAges, OffsetRow } from "../core/offsets";
+import { HISTORY_MIGRATION, HistoryStore } from "./history-store.ts";
 import { SHARE_MIGRATION, type ShareRows, ShareStore } from "./share-store.ts";
 
 /** Schema migrations by version; each runs once, in order, inside the constructor's blockConcurrencyWhile. */
@@ -33,6 +34,8 @@ const MIGRATIONS: string[] = [
   // The directory outbox (src/directory/outbox.ts): one row, kept when the group is deleted (deleteAll).
   `CREATE TABLE directory_outbox (id INTEGER PRIMARY KEY CHECK (id = 1), group_id TEXT NOT NULL,
      version INTEGER NOT NULL, summary TEXT, acked INTEGER NOT NULL);`,
+  // The group's history (API.md §8, history-store.ts): kept when the group is deleted (deleteAll).
+  HISTORY_MIGRATION,
 ];
 
 /** UTF-16 units per stored piece of a record: ≤ 768 KiB of UTF-8, under the 1 MB a row may take here. */
@@ -95,10 +98,13 @@ export class GroupStore implements OffsetAges {
   private readonly sql: SqlStorage;
   /** A share group's own rows, counted with these. */
   readonly share: ShareStore;
+  /** The group's history (events and lag samples), counted with these. */
+  readonly history: HistoryStore;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
     this.share = new ShareStore((query, ...bindings) => this.exec(query, ...bindings), splitRecord);
+    this.history = new HistoryStore((query, ...bindings) => this.exec(query, ...bindings));
   }
 
   /** Runs a query to the end and counts the rows it read and wrote (final only once drained). */
@@ -272,6 +278,11 @@ export class GroupStore implements OffsetAges {
     return this.hasOffsets();
   }
 
+  /** Whether the group's row is stored (asked once, when a group without members or offsets goes). */
+  hasGroupRow(): boolean {
+    return this.exec("SELECT 1 FROM group_row WHERE id = 1").length > 0;
+  }
+
   /**
    * The oldest commit, for a simple group's retention. Without an index on `committed_at` (which
    * would cost a second written row per committed offset) this scans the offsets, so it is
@@ -316,6 +327,7 @@ export class GroupStore implements OffsetAges {
     this.topics = undefined;
     this.parts.clear();
     this.share.forget();
+    this.history.forget();
   }
 
   /** Forgets what was remembered about the offsets, after some were deleted. */
@@ -324,21 +336,27 @@ export class GroupStore implements OffsetAges {
     this.oldest = undefined;
   }
 
-  /** Deletes a topic's offsets (some partitions, or all); returns how many rows went. */
-  deleteOffsets(topic: string, partitions?: number[]): number {
+  /** Deletes a topic's offsets (some partitions, or all); returns the partitions whose rows went. */
+  deleteOffsets(topic: string, partitions?: number[]): number[] {
     this.forgetOffsets();
     if (!partitions) {
       this.topics?.delete(topic);
-      return this.write("DELETE FROM offsets WHERE topic = ?", topic);
+      return this.deleted("DELETE FROM offsets WHERE topic = ? RETURNING partition", topic);
     }
     // One statement whatever the number of partitions (one JSON parameter, as in readOffsets).
-    const deleted = this.write(
-      "DELETE FROM offsets WHERE topic = ? AND partition IN (SELECT value FROM json_each(?))",
+    const deleted = this.deleted(
+      "DELETE FROM offsets WHERE topic = ? AND partition IN (SELECT value FROM json_each(?)) RETURNING partition",
       topic,
       JSON.stringify([...new Set(partitions)]),
     );
     this.refreshTopics([topic]);
     return deleted;
+  }
+
+  private deleted(query: string, ...bindings: SqlStorageValue[]): number[] {
+    return this.exec(query, ...bindings)
+      .map((r) => r.partition as number)
+      .sort((a, b) => a - b);
   }
 
   /**

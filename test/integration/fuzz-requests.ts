@@ -266,6 +266,24 @@ export const randomShots: fc.Arbitrary<Shot> = fc.oneof(
     })),
   },
   {
+    // The history routes (API.md §8): hostile numbers and names as after/limit/since.
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        groupSeg,
+        fc.boolean(),
+        fc.oneof(hostileNumbers, hostileNames),
+        fc.oneof(hostileNumbers, hostileNames),
+      )
+      .map(([g, isEvents, a, b]) => ({
+        route: isEvents ? "events" : "lag-history",
+        method: "GET",
+        path: isEvents
+          ? `/v1/groups/${g}/events?after=${safeEncode(String(a))}&limit=${safeEncode(String(b))}`
+          : `/v1/groups/${g}/lag/history?since=${safeEncode(String(a))}`,
+      })),
+  },
+  {
     weight: 1,
     arbitrary: fc.tuple(groupSeg, segment, segment).map(([g, t, p]) => ({
       route: "fetch-offset",

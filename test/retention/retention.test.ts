@@ -42,6 +42,13 @@ it("expires each offset of a simple group RETENTION after its last commit, then 
   expect((await api("GET", `/v1/groups/${g}/offsets`)).body.offsets).toEqual([]);
   expect((await api("GET", `/v1/groups/${g}`)).status).toBe(404);
   await expect.poll(listedIds, LIST_LAG).not.toContain(g);
+  // The group is gone; its history (the Dead event) is kept a retention more, then the alarm purges it.
+  const dead = (await api("GET", `/v1/groups/${g}/events`)).body.events.at(-1);
+  expect(dead).toMatchObject({ type: "state_changed", detail: { from: "Empty", to: "Dead" } });
+  expect((await stub.stats()).alarmAt).toBe(dead.at + RETENTION);
+  await sleepUntil(dead.at + RETENTION);
+  await runDurableObjectAlarm(stub);
+  expect((await api("GET", `/v1/groups/${g}/events`)).status).toBe(404);
   expect((await stub.stats()).alarmAt).toBe(null);
 });
 

@@ -136,6 +136,7 @@ export class ClassicGroup extends Group {
       for (const id of this.members.keys()) this.pendingSync.add(id);
       this.syncDeadline = now + this.rebalanceTimeoutMs();
     }
+    this.noteState();
   }
 
   /**
@@ -376,6 +377,7 @@ export class ClassicGroup extends Group {
     this.previousState = this.classicState;
     this.classicState = to;
     this.touchGroup();
+    this.noteState();
   }
 
   /** Marks the group row, or a member's row, as changed. */
@@ -444,6 +446,7 @@ export class ClassicGroup extends Group {
     this.members.set(member.memberId, member);
     this.index.add(member);
     this.touchMember(member.memberId);
+    this.history.memberJoined(member.memberId, member);
     if (this.leaderId === null) this.setLeader(member.memberId);
     this.heardFrom(member.memberId, now);
     this.noteMembership(now);
@@ -472,6 +475,8 @@ export class ClassicGroup extends Group {
     this.answerParked(oldId, { ok: false, error: fenced as CohortError });
     const old = this.members.get(oldId)!;
     const member = { ...old, memberId: newId };
+    this.history.memberFenced(oldId, "replaced_static");
+    this.history.memberJoined(newId, member);
     this.index.remove(old);
     this.members.delete(oldId);
     this.sessions.delete(oldId);

@@ -135,8 +135,10 @@ export function completeJoin(group: ClassicGroup, now: number): void {
   group.initialDelay = null;
   for (const m of [...group.members.values()]) {
     // Static members keep their place: their session decides, as in Kafka.
-    if (!group.awaitingJoin.has(m.memberId) && m.groupInstanceId === null)
+    if (!group.awaitingJoin.has(m.memberId) && m.groupInstanceId === null) {
+      group.history.memberFenced(m.memberId, "rebalance_timeout");
       group.removeMember(m.memberId, now);
+    }
   }
   if (group.members.size > 0 && !electJoinedLeader(group)) {
     // Only absent static members are left: wait for them to rejoin or for their sessions to expire.
@@ -187,6 +189,7 @@ export function onClassicDeadlines(group: ClassicGroup, now: number): void {
   for (let due = group.earliestDue(now); due !== null && budget > 0; due = group.earliestDue(now), budget--) {
     switch (due.kind) {
       case "session":
+        group.history.memberFenced(due.memberId, "session_timeout");
         removeMemberAndRebalance(group, due.memberId, now);
         break;
       case "pending":
@@ -199,7 +202,10 @@ export function onClassicDeadlines(group: ClassicGroup, now: number): void {
       case "sync":
         group.syncDeadline = null;
         if (group.state === "Stable" || group.state === "CompletingRebalance") {
-          for (const id of [...group.pendingSync]) removeMemberAndRebalance(group, id, now);
+          for (const id of [...group.pendingSync]) {
+            group.history.memberFenced(id, "rebalance_timeout");
+            removeMemberAndRebalance(group, id, now);
+          }
         }
         break;
     }

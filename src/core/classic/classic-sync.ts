@@ -97,6 +97,7 @@ function syncCompleting(group: ClassicGroup, req: SyncRequest, ctx: ClassicConte
   group.park("sync", req.memberId, ctx.ticket);
   if (leader) {
     // Members the leader left out get an empty assignment; ids not in the group are ignored, as in Kafka.
+    const owners = group.partitionOwners();
     for (const m of group.members.values()) {
       const assignment = given.get(m.memberId) ?? "";
       const assigned = readable ? (partitions.get(m.memberId) ?? []) : null;
@@ -107,6 +108,7 @@ function syncCompleting(group: ClassicGroup, req: SyncRequest, ctx: ClassicConte
       }
     }
     group.transitionTo("Stable");
+    group.history.rebalance({ generationId: group.generationId }, group.members.size, moved(owners, group));
     for (const id of [...group.awaitingSync.keys()]) {
       group.answer("sync", id, { ok: true, value: syncResponse(group, id) }, ctx.now);
     }
@@ -190,9 +192,20 @@ export function leaveGroup(group: ClassicGroup, req: LeaveRequest, ctx: ClassicC
       });
       continue;
     }
+    group.history.memberLeft(
+      target,
+      instanceId === null ? "leave" : memberId === "" ? "admin" : "static_leave",
+    );
     removeMemberAndRebalance(group, target, ctx.now);
   }
   // As Kafka: the request succeeds and names the members that could not leave, so that a leave
   // retried after a lost response is not an error.
   return reply({ ok: true, value: failures.length === 0 ? {} : { members: failures } });
+}
+
+/** Partitions whose owner the leader's assignment changed (0 where the assignment cannot be read). */
+function moved(before: Map<string, string>, group: ClassicGroup): number {
+  let count = 0;
+  for (const [key, owner] of group.partitionOwners()) if (before.get(key) !== owner) count++;
+  return count;
 }

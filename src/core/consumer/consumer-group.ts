@@ -30,6 +30,7 @@ import {
   type MemberDescription,
   partitionKey,
 } from "../group.ts";
+import { partitionsGained } from "../history.ts";
 import { noteHeard, raiseCounts, restoredSession } from "../sessions.ts";
 import { UndoMap, UndoSet } from "../undo.ts";
 import {
@@ -121,6 +122,7 @@ export class ConsumerGroup extends Group {
       this.sessionDeadlines.set(m.memberId, deadline);
       if (m.state === "UnrevokedPartitions") this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
     }
+    this.noteState();
   }
 
   /** A new group with no members (optionally taking over an empty group's `emptySince`). */
@@ -250,7 +252,10 @@ export class ConsumerGroup extends Group {
     const silent = new Set(this.sessionDeadlines.due(now));
     const due = new Set([...silent, ...this.revokeDeadlines.due(now)]);
     if (due.size === 0) return;
-    for (const id of due) this.removeMember(id, now, silent.has(id) ? "session" : "rebalance");
+    for (const id of due) {
+      this.history.memberFenced(id, silent.has(id) ? "session_timeout" : "rebalance_timeout");
+      this.removeMember(id, now, silent.has(id) ? "session" : "rebalance");
+    }
     this.settle(now);
   }
 
@@ -329,6 +334,7 @@ export class ConsumerGroup extends Group {
       this.revokeDeadlines.delete(away.memberId);
       if (revokeBy !== undefined) this.revokeDeadlines.set(memberId, revokeBy);
       this.touchMember(away.memberId);
+      this.history.memberFenced(away.memberId, "replaced_static");
       this.removals.push({
         memberId: away.memberId,
         code: "FENCED_INSTANCE_ID",
@@ -336,6 +342,7 @@ export class ConsumerGroup extends Group {
       });
     }
     this.putMember(member, now);
+    this.history.memberJoined(memberId, member);
     this.notices.add(memberId);
     return member;
   }
@@ -397,8 +404,10 @@ export class ConsumerGroup extends Group {
       this.freed.length === 0 &&
       settled?.state === "Stable" &&
       settled.memberEpoch === this.targetEpoch
-    )
+    ) {
+      this.noteState();
       return;
+    }
     if (focus) this.reconcileMember(focus.memberId, now, focus.reported);
     for (const id of moved) {
       if (id === focus?.memberId) continue;
@@ -418,6 +427,7 @@ export class ConsumerGroup extends Group {
       )
         this.reconcileMember(m.memberId, now);
     }
+    this.noteState();
   }
 
   /** Returns and forgets the members removed since the last call (the shell closes their sockets). */
@@ -466,9 +476,11 @@ export class ConsumerGroup extends Group {
       this.indexedTargets(members) ??
       computeTarget(members, this.partitionCounts, this.assignor);
     const moved: string[] = [];
+    let partitionsMoved = 0;
     for (const [id, target] of next) {
       const m = this.members.get(id)!;
       if (samePartitions(target, m.target)) continue;
+      partitionsMoved += partitionsGained(m.target, target);
       const slot = this.slots.of(id);
       this.targets.remove(m.target, slot);
       this.targets.add(target, slot);
@@ -478,6 +490,8 @@ export class ConsumerGroup extends Group {
     }
     this.targetEpoch = this.groupEpoch;
     this.touchGroup();
+    if (moved.length > 0)
+      this.history.rebalance({ groupEpoch: this.groupEpoch }, this.members.size, partitionsMoved);
     // Every member is behind the new target epoch until its own heartbeat brings it there.
     for (const m of this.members.values()) this.trackPending(m);
     return moved;

@@ -145,6 +145,8 @@ function join(
   } else if (existing) {
     // A member that rejoins with epoch 0 says it holds nothing: it starts over (keeping its target).
     member = existing;
+    // A member that held an epoch and starts over was fenced (FENCED_MEMBER_EPOCH) or lost its state.
+    if (existing.memberEpoch > 0) group.history.memberFenced(memberId, "fenced_epoch");
     group.resetMember(memberId);
     group.settle(now);
   } else {
@@ -165,6 +167,7 @@ function join(
       left: false,
     };
     group.putMember(member, now);
+    group.history.memberJoined(memberId, member);
   }
   group.heard(memberId, 0, now);
   return { ok: true, value: member, isNew: !existing && !holder?.left };
@@ -229,6 +232,7 @@ function leave(
   if (!found.ok) return found;
   const member = found.value;
   if (req.memberEpoch === LEAVE_EPOCH) {
+    group.history.memberLeft(member.memberId, "leave");
     group.removeMember(member.memberId, now);
     group.settle(now);
     return ok({ memberId: member.memberId, memberEpoch: LEAVE_EPOCH });
@@ -243,6 +247,8 @@ function leave(
   if (!member.left) {
     member.left = true;
     group.memberChanged(member.memberId);
+    group.history.memberLeft(member.memberId, "static_leave");
+    group.noteState();
   }
   group.heard(member.memberId, LEFT_STATIC_EPOCH, now);
   return ok({ memberId: member.memberId, memberEpoch: LEFT_STATIC_EPOCH });

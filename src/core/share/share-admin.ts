@@ -110,22 +110,31 @@ export function planShareReset(
   return ok(changes);
 }
 
-/** OffsetDelete: the share-partition state of `topic` (given partitions, else all) goes; returns how many. */
+/** OffsetDelete: the share-partition state of `topic` (given partitions, else all) goes; returns which. */
 export function deleteShareState(
   table: PartitionTable,
   archive: ArchiveList,
   topic: string,
   partitions: readonly number[] | undefined,
-): number {
+): number[] {
   const wanted = partitions ? new Set(partitions) : null;
-  let deleted = 0;
+  const deleted: number[] = [];
   for (const sp of partitionsOf(table, [topic])) {
     if (wanted && !wanted.has(sp.partition)) continue;
     table.delete(partitionKey(sp.topic, sp.partition));
     archive.dropPartition(sp.topic, sp.partition);
-    deleted++;
+    deleted.push(sp.partition);
   }
   return deleted;
+}
+
+/** What one partition's redrive gave back, for the group's history (API.md §8 `share_redriven`). */
+export interface RedrivenRange {
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+  count: number;
 }
 
 export interface RedriveRequest {
@@ -145,12 +154,13 @@ export function redrive(
   archive: ArchiveList,
   req: RedriveRequest,
   now: number,
-): { redriven: number; partitions: string[] } {
+): { redriven: number; partitions: string[]; ranges: RedrivenRange[] } {
   const first = req.firstOffset ?? 0;
   const last = req.lastOffset ?? Number.MAX_SAFE_INTEGER;
   let redriven = 0;
   const partitions: string[] = [];
-  if (first > last) return { redriven, partitions };
+  const ranges: RedrivenRange[] = [];
+  if (first > last) return { redriven, partitions, ranges };
   for (const current of partitionsOf(table, [req.topic])) {
     if (req.partition !== undefined && current.partition !== req.partition) continue;
     const spso = current.startOffset;
@@ -162,6 +172,9 @@ export function redrive(
         firstOffset: Math.max(r.firstOffset, first),
         lastOffset: Math.min(r.lastOffset, last, spso! - 1),
       }));
+    const listed = archive
+      .ofPartition(current.topic, current.partition)
+      .filter((r) => r.lastOffset >= first && r.firstOffset <= last);
     const sp = table.edit(current.topic, current.partition)!;
     const n = sp.redrive(first, last, below, now);
     table.settle(sp);
@@ -169,7 +182,18 @@ export function redrive(
     if (n > 0) {
       redriven += n;
       partitions.push(partitionKey(current.topic, current.partition));
+      // The span redriven as the listing showed it (the request's bounds where nothing was listed).
+      const low = listed.length > 0 ? Math.max(first, listed[0]!.firstOffset) : first;
+      const high = listed.reduce((end, r) => Math.max(end, r.lastOffset), -1);
+      const lastOffset = listed.length > 0 ? Math.min(last, high) : last;
+      ranges.push({
+        topic: current.topic,
+        partition: current.partition,
+        firstOffset: low,
+        lastOffset,
+        count: n,
+      });
     }
   }
-  return { redriven, partitions };
+  return { redriven, partitions, ranges };
 }

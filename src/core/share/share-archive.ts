@@ -48,7 +48,11 @@ export class ArchiveList implements Undoable {
   /** Rows to write since the last save: the range (upsert) or null (delete). */
   private readonly changes = new UndoMap<string, ArchivedRange | null>();
 
-  constructor(rows: Iterable<ArchivedRange> = []) {
+  /** Told of each newly archived range (the group's history records it). */
+  private readonly onArchived: (r: ArchivedRange) => void;
+
+  constructor(rows: Iterable<ArchivedRange> = [], onArchived: (r: ArchivedRange) => void = () => {}) {
+    this.onArchived = onArchived;
     for (const r of rows) this.put(r, false);
     this.trim();
   }
@@ -90,7 +94,10 @@ export class ArchiveList implements Undoable {
 
   /** Lists newly archived ranges; past the limit the oldest leave. */
   add(ranges: readonly ArchivedRange[]): void {
-    for (const r of ranges) this.put(r, true);
+    for (const r of ranges) {
+      this.put(r, true);
+      this.onArchived(r);
+    }
     if (ranges.length > 0) this.trim();
   }
 

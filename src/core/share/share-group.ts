@@ -23,6 +23,7 @@ import { DeadlineHeap } from "../deadline-heap.ts";
 import { type Dict, dictFrom, own } from "../dict.ts";
 import { type CohortError, fail, ok, type Result } from "../errors.ts";
 import { type CommitAuth, Group, type GroupDescription, partitionKey } from "../group.ts";
+import { type Actor, partitionsGained } from "../history.ts";
 import type { ResetChange, ResetRequest } from "../offsets.ts";
 import { noteHeard, raiseCounts, restoredSession } from "../sessions.ts";
 import { UndoMap } from "../undo.ts";
@@ -123,7 +124,8 @@ export class ShareGroup extends Group {
       this.sessions.set(m.memberId, deadline);
     }
     this.table = new PartitionTable(partitions);
-    this.archive = new ArchiveList(archived);
+    this.archive = new ArchiveList(archived, (r) => this.history.shareArchived(r));
+    this.noteState();
   }
 
   /** A new share group with no members. */
@@ -345,7 +347,9 @@ export class ShareGroup extends Group {
     this.members.set(member.memberId, member);
     this.index(member);
     this.touchMember(member.memberId);
+    this.history.memberJoined(member.memberId, { ...member, groupInstanceId: null });
     this.noteMembership(now);
+    this.noteState();
   }
 
   memberChanged(memberId: string): void {
@@ -373,7 +377,10 @@ export class ShareGroup extends Group {
     this.sessions.delete(memberId);
     this.touchMember(memberId);
     this.removals.push({ memberId, reason });
+    if (reason === "session") this.history.memberFenced(memberId, "session_timeout");
+    else this.history.memberLeft(memberId, "leave");
     this.noteMembership(now);
+    this.noteState();
     if (rebalance) {
       this.bumpEpoch(now);
       this.dispatch.wake(this.context(), released, now);
@@ -407,9 +414,13 @@ export class ShareGroup extends Group {
       topics: new Map(Object.entries(this.partitionCounts)),
     });
     const grew: string[] = [];
+    let changed = 0;
+    let moved = 0;
     for (const m of members) {
       const next = fromAssignorMap(result.get(m.memberId));
       if (samePartitions(next, m.assignment)) continue;
+      changed++;
+      moved += partitionsGained(m.assignment, next);
       if (!isSubset(next, m.assignment)) grew.push(m.memberId);
       this.unindex(m);
       m.assignment = next;
@@ -417,6 +428,7 @@ export class ShareGroup extends Group {
       this.index(m);
       this.touchMember(m.memberId);
     }
+    if (changed > 0) this.history.rebalance({ groupEpoch: this.groupEpoch }, members.length, moved);
     this.dispatch.retry(this.context(), grew, now);
   }
 
@@ -445,6 +457,7 @@ export class ShareGroup extends Group {
   /** Acknowledgements first, then records; parks (maxWaitMs > 0) when there are none. */
   acquire(req: AcquireRequest, now: number, ticket: number): AcquireStep {
     if (!this.members.has(req.memberId)) return { kind: "reply", result: this.unknownMember(req.memberId) };
+    if ((req.acknowledgements?.length ?? 0) > 0) this.history.lagReported(now);
     return this.dispatch.acquire(this.context(), req, now, ticket);
   }
 
@@ -455,6 +468,7 @@ export class ShareGroup extends Group {
     now: number,
   ): Result<{ acknowledgements: AcknowledgeResult[] }> {
     if (!this.members.has(memberId)) return this.unknownMember(memberId);
+    this.history.lagReported(now);
     return ok({ acknowledgements: this.dispatch.acknowledge(this.context(), memberId, entries, now) });
   }
 
@@ -469,14 +483,19 @@ export class ShareGroup extends Group {
     return startOffsets(this.table, topics);
   }
 
-  reset(req: ResetRequest, _now: number): Result<ResetChange[]> {
-    return planShareReset(this.table, this.archive, this.members.size, this.groupId, req);
+  reset(req: ResetRequest, _now: number, actor: Actor = null): Result<ResetChange[]> {
+    const changes = planShareReset(this.table, this.archive, this.members.size, this.groupId, req);
+    if (changes.ok && !req.dryRun && changes.value.length > 0)
+      this.history.offsetsReset(actor, req.topic, changes.value);
+    return changes;
   }
 
-  deleteOffsets(topic: string, partitions: number[] | undefined): Result<number> {
+  deleteOffsets(topic: string, partitions: number[] | undefined, actor: Actor = null): Result<number> {
     if (this.isSubscribed(topic))
       return fail("GROUP_SUBSCRIBED_TO_TOPIC", `a member of the group subscribes to ${topic}`);
-    return ok(deleteShareState(this.table, this.archive, topic, partitions));
+    const deleted = deleteShareState(this.table, this.archive, topic, partitions);
+    if (deleted.length > 0) this.history.offsetsDeleted(actor, topic, deleted);
+    return ok(deleted.length);
   }
 
   archived(
@@ -488,8 +507,9 @@ export class ShareGroup extends Group {
     return this.archive.list(topic, limit, cursor, now, this.settings.retentionMs);
   }
 
-  redrive(req: RedriveRequest, now: number): Result<{ redriven: number }> {
-    const { redriven, partitions } = redrive(this.table, this.archive, req, now);
+  redrive(req: RedriveRequest, now: number, actor: Actor = null): Result<{ redriven: number }> {
+    const { redriven, partitions, ranges } = redrive(this.table, this.archive, req, now);
+    for (const r of ranges) this.history.shareRedriven(actor, r);
     this.dispatch.wake(this.context(), partitions, now);
     return ok({ redriven });
   }

@@ -8,7 +8,7 @@ import { GroupList, GroupParams, LagResponse, ListGroupsQuery, MAX_LIST_LIMIT } 
 import { DescribeResponse } from "../../api/share-schemas.ts";
 import { ok } from "../../core/errors.ts";
 import { listGroups } from "../../directory/listing.ts";
-import { authorize } from "../auth.ts";
+import { actorOf, authorize } from "../auth.ts";
 import { errorsOf, jsonOk, newApp } from "../openapi.ts";
 import { send } from "../respond.ts";
 import { groupStub } from "./stubs.ts";
@@ -83,6 +83,6 @@ export const groupRoutes = newApp()
     }),
     async (c) => {
       const { groupId } = c.req.valid("param");
-      return send(c, await groupStub(c.env, groupId).deleteGroup(groupId));
+      return send(c, await groupStub(c.env, groupId).deleteGroup(groupId, actorOf(c)));
     },
   );

@@ -17,7 +17,7 @@ import {
   repeated,
   Topic,
 } from "../../api/schemas.ts";
-import { authorize } from "../auth.ts";
+import { actorOf, authorize } from "../auth.ts";
 import { errorsOf, jsonBody, jsonOk, newApp } from "../openapi.ts";
 import { send } from "../respond.ts";
 import { groupStub } from "./stubs.ts";
@@ -103,7 +103,7 @@ export const offsetRoutes = newApp()
     async (c) => {
       const { groupId, topic } = c.req.valid("param");
       const partitions = c.req.valid("query").partition ?? null;
-      return send(c, await groupStub(c.env, groupId).deleteOffsets(groupId, topic, partitions));
+      return send(c, await groupStub(c.env, groupId).deleteOffsets(groupId, topic, partitions, actorOf(c)));
     },
   )
   .openapi(
@@ -118,6 +118,6 @@ export const offsetRoutes = newApp()
     }),
     async (c) => {
       const { groupId } = c.req.valid("param");
-      return send(c, await groupStub(c.env, groupId).resetOffsets(groupId, c.req.valid("json")));
+      return send(c, await groupStub(c.env, groupId).resetOffsets(groupId, c.req.valid("json"), actorOf(c)));
     },
   );

@@ -21,7 +21,7 @@ import {
 import { type CohortError, errorBody, ok, type Result } from "../../core/errors.ts";
 import type { AcknowledgeResult } from "../../core/share/share-types.ts";
 import type { AcquireResponse as AcquireResult } from "../../share-shell.ts";
-import { authorize, type Scope } from "../auth.ts";
+import { actorOf, authorize, type Scope } from "../auth.ts";
 import { errorsOf, groupPost, jsonOk, newApp } from "../openapi.ts";
 import { send } from "../respond.ts";
 import { groupStub } from "./stubs.ts";
@@ -140,6 +140,6 @@ export const shareRoutes = newApp()
     ),
     async (c) => {
       const { groupId } = c.req.valid("param");
-      return send(c, await groupStub(c.env, groupId).shareRedrive(groupId, c.req.valid("json")));
+      return send(c, await groupStub(c.env, groupId).shareRedrive(groupId, c.req.valid("json"), actorOf(c)));
     },
   );

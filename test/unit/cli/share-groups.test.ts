@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { main } from "../../../src/cli/main.ts";
+import { runMain } from "./run-main.ts";
 
 interface Sent {
   method: string;
@@ -142,18 +142,7 @@ function coordinator(group: unknown = SHARE_GROUP) {
 
 async function cohort(args: string[], group?: unknown) {
   const c = coordinator(group);
-  const out = { stdout: "", stderr: "" };
-  const code = await main(args, {
-    stdout: (t) => {
-      out.stdout += t;
-    },
-    stderr: (t) => {
-      out.stderr += t;
-    },
-    env: { COHORT_URL: "http://cohort.test" },
-    fetch: c.fetch,
-  });
-  return { code, ...out, sent: c.sent };
+  return { ...(await runMain(args, c.fetch)), sent: c.sent };
 }
 
 const cells = (table: string) => table.split("\n").map((line) => line.trim().split(/ {2,}/));

@@ -191,6 +191,8 @@ it("every group field is persisted, rebuilt from the rows, or kept across a fail
     "dirtyGroup",
     "dirtyMembers",
     "checkpointed",
+    // The history recorder: marked at the checkpoint, undone and adopted by the base class itself.
+    "history",
     "groupId",
     "journaledCache",
     "type",

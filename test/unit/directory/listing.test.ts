@@ -81,7 +81,12 @@ describe("accessRanges", () => {
         fc.array(groupId, { maxLength: 40 }),
         (patterns, prefix, ids) => {
           const ranges = accessRanges(patterns, prefix);
-          const grant = { scopes: new Set<"describe">(["describe"]), groups: patterns, expiresAt: null };
+          const grant = {
+            scopes: new Set<"describe">(["describe"]),
+            groups: patterns,
+            expiresAt: null,
+            subject: null,
+          };
           for (const id of ids) {
             expect(inRanges(ranges, id)).toBe(mayAccess(grant, id) && id.startsWith(prefix));
           }
