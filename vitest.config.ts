@@ -89,6 +89,8 @@ export default defineConfig({
         GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
         SHARE_AUTO_OFFSET_RESET: "earliest",
       }),
+      // The console in local development: no auth, no sign-in.
+      workersProject("workers-console-open", ["test/console-open/**/*.test.ts"], { AUTH_MODE: "none" }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.
