@@ -4,6 +4,14 @@
  * API's, never re-implemented here.
  */
 
+import type { z } from "@hono/zod-openapi";
+import type { GroupList as GroupListSchema, LagResponse, ResetResponse } from "../api/schemas.ts";
+import type {
+  ArchivedRange as ArchivedRangeSchema,
+  DescribeResponse,
+  SharePartitionView as SharePartitionSchema,
+} from "../api/share-schemas.ts";
+
 /** Calls the Worker's app (app.ts) with a request; `env` is the caller's environment. */
 export type V1Fetch = (request: Request, env: Env) => Promise<Response>;
 
@@ -68,77 +76,24 @@ export const groupPath = (groupId: string, rest = "") => `/v1/groups/${encodeURI
 /** A route the running coordinator does not have yet (the API's unknown-route 404, not a missing group). */
 export const isMissingRoute = (error: ApiError) => error.status === 404 && error.code === "NOT_FOUND";
 
-// ---- the shapes the console reads (API.md §6–§8) ----
+// ---- the shapes the console reads: the API's own schemas (§3, §6, §7), and §8's history ----
 
-export interface GroupSummary {
-  groupId: string;
-  type: "classic" | "consumer" | "share";
-  state: string;
-  members: number;
-}
+export type GroupList = z.infer<typeof GroupListSchema>;
+export type GroupSummary = GroupList["groups"][number];
+export type GroupView = z.infer<typeof DescribeResponse>;
+export type MemberView = GroupView["members"][number];
+export type SharePartitionView = z.infer<typeof SharePartitionSchema>;
+export type LagView = z.infer<typeof LagResponse>;
+export type ArchivedRange = z.infer<typeof ArchivedRangeSchema>;
+export type ResetResult = z.infer<typeof ResetResponse>;
 
-export interface GroupList {
-  groups: GroupSummary[];
-  nextCursor: string | null;
-}
-
-export interface MemberView {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  memberEpoch?: number;
-  state?: string;
-  assignment: { topic: string; partitions: number[] }[] | string;
-}
-
-export interface SharePartitionView {
-  topic: string;
-  partition: number;
-  startOffset: number | null;
-  endOffset: number | null;
-  logEndOffset: number | null;
-  acquired: number;
-  available: number;
-  acknowledged: number;
-  archived: number;
-  lag: number | null;
-}
-
-export interface GroupView {
-  groupId: string;
-  type: "classic" | "consumer" | "share";
-  state: string;
-  generationId?: number;
-  groupEpoch?: number;
-  protocolType: string;
-  protocolName?: string;
-  assignor?: string;
-  leaderId: string | null;
-  members: MemberView[];
-  partitions?: SharePartitionView[];
-}
-
-export interface LagRow {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  logEndOffset: number | null;
-  lag: number | null;
-  memberId: string | null;
-}
-
-export interface LagView {
-  groupId: string;
-  totalLag: number;
-  partitions: LagRow[];
-}
-
+/** `GET /v1/groups/{id}/lag/history` (API.md §8). */
 export interface LagSample {
   at: number;
   totalLag: number;
 }
 
+/** One entry of `GET /v1/groups/{id}/events` (API.md §8); `detail` by type, as the history interface fixes it. */
 export interface GroupEvent {
   seq: number;
   at: number;
@@ -146,19 +101,4 @@ export interface GroupEvent {
   memberId?: string;
   actor?: string | null;
   detail: Record<string, unknown>;
-}
-
-export interface ArchivedRange {
-  topic: string;
-  partition: number;
-  firstOffset: number;
-  lastOffset: number;
-  deliveryCount: number;
-  reason: string;
-  archivedAt: number;
-}
-
-export interface ResetResult {
-  dryRun: boolean;
-  offsets: { topic: string; partition: number; previousOffset: number; newOffset: number }[];
 }

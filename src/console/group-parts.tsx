@@ -6,7 +6,7 @@
 import type { FC } from "hono/jsx";
 import type { GroupEvent, GroupView, LagView } from "./api.ts";
 import { assignmentText, count, describeEvent, iso, utc } from "./format.ts";
-import { TableWrap } from "./layout.tsx";
+import { Columns, TableWrap } from "./layout.tsx";
 
 export const MembersTable: FC<{ group: GroupView }> = ({ group }) => {
   const epochHeader = group.type === "classic" ? "Generation" : "Member epoch";
@@ -19,16 +19,7 @@ export const MembersTable: FC<{ group: GroupView }> = ({ group }) => {
       <TableWrap label="Members">
         <table data-testid="members-table">
           <caption class="sr-only">Members of {group.groupId}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Client id</th>
-              <th scope="col">Host</th>
-              <th scope="col">{epochHeader}</th>
-              <th scope="col">Static instance</th>
-              <th scope="col">Assignment</th>
-            </tr>
-          </thead>
+          <Columns names={["Member", "Client id", "Host", epochHeader, "Static instance", "Assignment"]} />
           <tbody>
             {group.members.map((m) => (
               <tr data-testid="member-row" data-member-id={m.memberId}>
@@ -61,16 +52,7 @@ export const LagTable: FC<{ lag: LagView | null }> = ({ lag }) => (
     <TableWrap label="Offsets and lag per partition">
       <table data-testid="lag-table">
         <caption class="sr-only">Committed offset, log end offset and lag per partition</caption>
-        <thead>
-          <tr>
-            <th scope="col">Topic</th>
-            <th scope="col">Partition</th>
-            <th scope="col">Committed offset</th>
-            <th scope="col">Log end offset</th>
-            <th scope="col">Lag</th>
-            <th scope="col">Owner</th>
-          </tr>
-        </thead>
+        <Columns names={["Topic", "Partition", "Committed offset", "Log end offset", "Lag", "Owner"]} />
         <tbody>
           {(lag?.partitions ?? []).map((p) => (
             <tr data-testid="partition-row" data-topic={p.topic} data-partition={String(p.partition)}>

@@ -15,7 +15,7 @@ import {
 import { StateBadge, StateLegend } from "./badges.tsx";
 import type { Flash } from "./flash.ts";
 import { count, GROUP_TYPES, iso, lagTrend, STATES, type Trend } from "./format.ts";
-import { Layout, TableWrap, type Viewer } from "./layout.tsx";
+import { Columns, Layout, SelectField, TableWrap, type Viewer } from "./layout.tsx";
 
 /** Groups per console page: each row costs a lag and a history read, so pages stay small. */
 export const PAGE_SIZE = 25;
@@ -76,28 +76,20 @@ const FiltersForm: FC<{ f: Filters }> = ({ f }) => (
       <label for="f-prefix">Group id starts with</label>
       <input id="f-prefix" name="prefix" value={f.prefix} maxlength={249} pattern="[A-Za-z0-9._\-]*" />
     </div>
-    <div>
-      <label for="f-state">State</label>
-      <select id="f-state" name="state">
-        <option value="">Any state</option>
-        {STATES.map((s) => (
-          <option value={s} selected={s === f.state}>
-            {s}
-          </option>
-        ))}
-      </select>
-    </div>
-    <div>
-      <label for="f-type">Type</label>
-      <select id="f-type" name="type">
-        <option value="">Any type</option>
-        {GROUP_TYPES.map((t) => (
-          <option value={t} selected={t === f.type}>
-            {t}
-          </option>
-        ))}
-      </select>
-    </div>
+    <SelectField
+      id="f-state"
+      name="state"
+      label="State"
+      options={[["", "Any state"], ...STATES.map((v) => [v, v] as const)]}
+      selected={f.state}
+    />
+    <SelectField
+      id="f-type"
+      name="type"
+      label="Type"
+      options={[["", "Any type"], ...GROUP_TYPES.map((v) => [v, v] as const)]}
+      selected={f.type}
+    />
     <div class="filter-buttons">
       <button type="submit">Filter</button> <a href="/console/groups">Clear</a>
     </div>
@@ -120,15 +112,7 @@ export const GroupsTable: FC<{ data: GroupsData }> = ({ data }) => (
     <TableWrap label="Groups">
       <table data-testid="groups-table">
         <caption class="sr-only">Consumer groups</caption>
-        <thead>
-          <tr>
-            <th scope="col">Group</th>
-            <th scope="col">State</th>
-            <th scope="col">Type</th>
-            <th scope="col">Members</th>
-            <th scope="col">Total lag</th>
-          </tr>
-        </thead>
+        <Columns names={["Group", "State", "Type", "Members", "Total lag"]} />
         <tbody>
           {data.rows.map((g) => (
             <tr data-testid="group-row" data-group-id={g.groupId}>

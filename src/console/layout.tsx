@@ -146,3 +146,30 @@ export const TableWrap: FC<{ label: string; children?: Child }> = ({ label, chil
     {children}
   </section>
 );
+
+/** A labelled select; `options` are [value, words] pairs, the selected one marked. */
+export const SelectField: FC<{
+  id: string;
+  name: string;
+  label: string;
+  options: readonly (readonly [string, string])[];
+  selected: string;
+}> = ({ id, name, label, options, selected }) => (
+  <div>
+    <label for={id}>{label}</label>
+    <select id={id} name={name}>
+      {options.map(([value, words]) => (
+        <option value={value} selected={value === selected}>
+          {words}
+        </option>
+      ))}
+    </select>
+  </div>
+);
+
+/** A table's header row: one column header per name (null leaves a column out). */
+export const Columns: FC<{ names: readonly (string | null)[] }> = ({ names }) => (
+  <thead>
+    <tr>{names.map((name) => (name === null ? null : <th scope="col">{name}</th>))}</tr>
+  </thead>
+);

@@ -8,7 +8,7 @@ import type { FC } from "hono/jsx";
 import type { ResetResult } from "./api.ts";
 import type { Flash } from "./flash.ts";
 import { count } from "./format.ts";
-import { Layout, TableWrap, type Viewer } from "./layout.tsx";
+import { Columns, Layout, SelectField, TableWrap, type Viewer } from "./layout.tsx";
 
 export const STRATEGIES = {
   earliest: "Earliest (the log start)",
@@ -79,17 +79,13 @@ const ResetForm: FC<{ groupId: string; topics: string[]; f: ResetFields }> = ({ 
     data-testid="reset-form"
     class="stack"
   >
-    <div>
-      <label for="r-topic">Topic</label>
-      <select id="r-topic" name="topic" required>
-        {topics.length === 0 ? <option value="">No committed offsets</option> : null}
-        {topics.map((t) => (
-          <option value={t} selected={t === f.topic}>
-            {t}
-          </option>
-        ))}
-      </select>
-    </div>
+    <SelectField
+      id="r-topic"
+      name="topic"
+      label="Topic"
+      options={topics.length === 0 ? [["", "No committed offsets"]] : topics.map((t) => [t, t] as const)}
+      selected={f.topic}
+    />
     <div>
       <label for="r-partitions">Partitions</label>
       <input
@@ -105,14 +101,13 @@ const ResetForm: FC<{ groupId: string; topics: string[]; f: ResetFields }> = ({ 
     </div>
     <fieldset>
       <legend>Reset to</legend>
-      <label for="r-to">Strategy</label>
-      <select id="r-to" name="to">
-        {Object.entries(STRATEGIES).map(([value, words]) => (
-          <option value={value} selected={value === (f.to || "earliest")}>
-            {words}
-          </option>
-        ))}
-      </select>
+      <SelectField
+        id="r-to"
+        name="to"
+        label="Strategy"
+        options={Object.entries(STRATEGIES)}
+        selected={f.to || "earliest"}
+      />
       <label for="r-offset">Offset (for “a given offset”)</label>
       <input id="r-offset" name="offset" value={f.offset} inputmode="numeric" />
       <label for="r-shift">Shift by (for “shift”)</label>
@@ -131,15 +126,7 @@ const Preview: FC<{ groupId: string; f: ResetFields; result: ResetResult }> = ({
     <TableWrap label="Offsets before and after">
       <table data-testid="reset-preview-table">
         <caption class="sr-only">Committed offsets before and after the reset</caption>
-        <thead>
-          <tr>
-            <th scope="col">Topic</th>
-            <th scope="col">Partition</th>
-            <th scope="col">Before</th>
-            <th scope="col">After</th>
-            <th scope="col">Change</th>
-          </tr>
-        </thead>
+        <Columns names={["Topic", "Partition", "Before", "After", "Change"]} />
         <tbody>
           {result.offsets.map((o) => (
             <tr data-testid="reset-preview-row">
@@ -168,16 +155,27 @@ const Preview: FC<{ groupId: string; f: ResetFields; result: ResetResult }> = ({
   </section>
 );
 
-export const ResetPage: FC<{
+/** What the reset page shows, with the status it is answered with (a preview's refusal keeps its own). */
+export interface ResetPageProps {
   groupId: string;
   topics: string[];
   members: number;
   fields: ResetFields;
   preview: ResetResult | null;
   problem: string | null;
-  viewer: Viewer;
-  flash: Flash | null;
-}> = ({ groupId, topics, members, fields, preview, problem, viewer, flash }) => (
+  status: number;
+}
+
+export const ResetPage: FC<Omit<ResetPageProps, "status"> & { viewer: Viewer; flash: Flash | null }> = ({
+  groupId,
+  topics,
+  members,
+  fields,
+  preview,
+  problem,
+  viewer,
+  flash,
+}) => (
   <Layout title={`Reset offsets of ${groupId}`} viewer={viewer} flash={flash}>
     <nav aria-label="Breadcrumb" class="crumbs">
       <a href="/console/groups">Groups</a> /{" "}

@@ -6,7 +6,7 @@
 import type { FC } from "hono/jsx";
 import type { ArchivedRange, SharePartitionView } from "./api.ts";
 import { count, iso, utc } from "./format.ts";
-import { TableWrap } from "./layout.tsx";
+import { Columns, TableWrap } from "./layout.tsx";
 
 export const ShareInFlight: FC<{ partitions: SharePartitionView[] }> = ({ partitions }) => (
   <section aria-labelledby="inflight-h">
@@ -17,20 +17,20 @@ export const ShareInFlight: FC<{ partitions: SharePartitionView[] }> = ({ partit
         <caption class="sr-only">
           Start offset, end offset and in-flight offsets by state per share-partition
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">Topic</th>
-            <th scope="col">Partition</th>
-            <th scope="col">Start offset</th>
-            <th scope="col">End offset</th>
-            <th scope="col">Log end offset</th>
-            <th scope="col">Acquired</th>
-            <th scope="col">Available</th>
-            <th scope="col">Acknowledged</th>
-            <th scope="col">Archived</th>
-            <th scope="col">Lag</th>
-          </tr>
-        </thead>
+        <Columns
+          names={[
+            "Topic",
+            "Partition",
+            "Start offset",
+            "End offset",
+            "Log end offset",
+            "Acquired",
+            "Available",
+            "Acknowledged",
+            "Archived",
+            "Lag",
+          ]}
+        />
         <tbody>
           {partitions.map((p) => (
             <tr data-testid="share-partition-row">
@@ -72,17 +72,17 @@ export const ShareArchived: FC<{
     <TableWrap label="Archived ranges">
       <table data-testid="share-archived">
         <caption class="sr-only">Archived offset ranges with their reasons</caption>
-        <thead>
-          <tr>
-            <th scope="col">Topic</th>
-            <th scope="col">Partition</th>
-            <th scope="col">Offsets</th>
-            <th scope="col">Deliveries</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Archived at</th>
-            {admin ? <th scope="col">Action</th> : null}
-          </tr>
-        </thead>
+        <Columns
+          names={[
+            "Topic",
+            "Partition",
+            "Offsets",
+            "Deliveries",
+            "Reason",
+            "Archived at",
+            admin ? "Action" : null,
+          ]}
+        />
         <tbody>
           {(ranges ?? []).map((r) => (
             <tr data-testid="archived-row">

@@ -9,6 +9,7 @@ import type { FC } from "hono/jsx";
 import type { Config } from "../core/config.ts";
 import { type Grant, grantOf } from "../http/auth.ts";
 import { clearSession, sameOriginOrSafe, sessionToken, setSession } from "../http/session-cookie.ts";
+import type { V1Api } from "./api.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 
 export type ConfigOf = (env: Env) => { ok: true; config: Config } | { ok: false; problem: string };
@@ -16,7 +17,7 @@ export type ConfigOf = (env: Env) => { ok: true; config: Config } | { ok: false;
 /** What a console request knows about its caller. */
 export type ConsoleEnv = {
   Bindings: Env;
-  Variables: { token: string | null; viewer: Viewer; config: Config };
+  Variables: { token: string | null; viewer: Viewer; config: Config; api: V1Api };
 };
 
 /** A `next` target that stays inside the console (never another site, never `//host`). */
