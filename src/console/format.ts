@@ -62,6 +62,7 @@ export function lagTrend(samples: readonly LagSample[]): Trend {
   return { arrow: "→", words: "steady" };
 }
 
+const plural = (n: unknown, word: string) => `${str(n)} ${word}${n === 1 ? "" : "s"}`;
 const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : "?");
 
 /** One line describing an event of API.md §8 (the detail shapes in BRIEF.md's history interface). */
@@ -70,7 +71,7 @@ export function describeEvent(e: GroupEvent): string {
   const member = e.memberId ? `member ${e.memberId}` : "a member";
   switch (e.type) {
     case "member_joined":
-      return `${member} joined (client ${str(d.clientId)} from ${str(d.clientHost) || "?"}${d.groupInstanceId ? `, static instance ${str(d.groupInstanceId)}` : ""})`;
+      return `${member} joined (client ${str(d.clientId) || "without an id"} from ${str(d.clientHost) || "an unknown host"}${d.groupInstanceId ? `, static instance ${str(d.groupInstanceId)}` : ""})`;
     case "member_left":
       return `${member} left (${str(d.reason)})`;
     case "member_fenced":
@@ -80,7 +81,7 @@ export function describeEvent(e: GroupEvent): string {
         d.generationId !== undefined
           ? `generation ${str(d.generationId)}`
           : `group epoch ${str(d.groupEpoch)}`;
-      return `rebalance to ${generation}: ${str(d.members)} members, ${str(d.partitionsMoved)} partitions moved`;
+      return `rebalance to ${generation}: ${plural(d.members, "member")}, ${plural(d.partitionsMoved, "partition")} moved`;
     }
     case "state_changed":
       return `state ${str(d.from)} → ${str(d.to)}`;

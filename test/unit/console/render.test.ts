@@ -46,7 +46,7 @@ describe("events in words", () => {
     ],
     [
       event("rebalance", { groupEpoch: 9, members: 1, partitionsMoved: 0 }),
-      "rebalance to group epoch 9: 1 members, 0 partitions moved",
+      "rebalance to group epoch 9: 1 member, 0 partitions moved",
     ],
     [event("state_changed", { from: "Stable", to: "Dead" }, { actor: "ops" }), "state Stable → Dead"],
     [
