@@ -2,7 +2,6 @@
 // One request in flight at most (the next timer is set only after it finished), paused while the tab
 // is hidden, and stopped (with a note) when the session ends. Without this script, reloading works.
 (() => {
-  "use strict";
   const INTERVAL_MS = 4000;
 
   function start(region) {
