@@ -142,12 +142,16 @@ describe("group pages", () => {
     expect(await testids(html, "member-row")).toHaveLength(1);
   });
 
-  it("serves the live region alone as a fragment", async () => {
+  it("serves the live region alone as a fragment, which follows a member joining", async () => {
     const g = freshGroup("fr");
-    await joinConsumer(g, "m1", "t", 1);
+    await joinConsumer(g, "m1", "t", 2);
     const fragment = await ok(`/console/groups/${g}?fragment=live`, { session: admin });
     expect(fragment).not.toContain("<html");
-    expect(await testids(fragment, "member-row")).toHaveLength(1);
+    expect(await testids(fragment, "live")).toHaveLength(0);
+    expect((await testids(fragment, "member-row")).map((r) => r.attrs["data-member-id"])).toEqual(["m1"]);
+    await joinConsumer(g, "m2", "t", 2);
+    const after = await ok(`/console/groups/${g}?fragment=live`, { session: admin });
+    expect((await testids(after, "member-row")).map((r) => r.attrs["data-member-id"])).toEqual(["m1", "m2"]);
     const list = await ok(`/console/groups?prefix=${g}&fragment=live`, { session: admin });
     expect(await testids(list, "groups-table")).toHaveLength(1);
   });
