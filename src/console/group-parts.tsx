@@ -19,7 +19,10 @@ export const MembersTable: FC<{ group: GroupView }> = ({ group }) => {
       <TableWrap label="Members">
         <table data-testid="members-table">
           <caption class="sr-only">Members of {group.groupId}</caption>
-          <Columns names={["Member", "Client id", "Host", epochHeader, "Static instance", "Assignment"]} />
+          <Columns
+            names={["Member", "Client id", "Host", epochHeader, "Static instance", "Assignment"]}
+            numeric={[epochHeader]}
+          />
           <tbody>
             {group.members.map((m) => (
               <tr data-testid="member-row" data-member-id={m.memberId}>
@@ -52,7 +55,10 @@ export const LagTable: FC<{ lag: LagView | null }> = ({ lag }) => (
     <TableWrap label="Offsets and lag per partition">
       <table data-testid="lag-table">
         <caption class="sr-only">Committed offset, log end offset and lag per partition</caption>
-        <Columns names={["Topic", "Partition", "Committed offset", "Log end offset", "Lag", "Owner"]} />
+        <Columns
+          names={["Topic", "Partition", "Committed offset", "Log end offset", "Lag", "Owner"]}
+          numeric={["Partition", "Committed offset", "Log end offset", "Lag"]}
+        />
         <tbody>
           {(lag?.partitions ?? []).map((p) => (
             <tr data-testid="partition-row" data-topic={p.topic} data-partition={String(p.partition)}>

@@ -112,7 +112,10 @@ export const GroupsTable: FC<{ data: GroupsData }> = ({ data }) => (
     <TableWrap label="Groups">
       <table data-testid="groups-table">
         <caption class="sr-only">Consumer groups</caption>
-        <Columns names={["Group", "State", "Type", "Members", "Total lag"]} />
+        <Columns
+          names={["Group", "State", "Type", "Members", "Total lag"]}
+          numeric={["Members", "Total lag"]}
+        />
         <tbody>
           {data.rows.map((g) => (
             <tr data-testid="group-row" data-group-id={g.groupId}>

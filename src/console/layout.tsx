@@ -167,9 +167,20 @@ export const SelectField: FC<{
   </div>
 );
 
-/** A table's header row: one column header per name (null leaves a column out). */
-export const Columns: FC<{ names: readonly (string | null)[] }> = ({ names }) => (
+/** A table's header row: one column header per name (null leaves a column out), numbers right-aligned. */
+export const Columns: FC<{ names: readonly (string | null)[]; numeric?: readonly string[] }> = ({
+  names,
+  numeric = [],
+}) => (
   <thead>
-    <tr>{names.map((name) => (name === null ? null : <th scope="col">{name}</th>))}</tr>
+    <tr>
+      {names.map((name) =>
+        name === null ? null : (
+          <th scope="col" class={numeric.includes(name) ? "num" : undefined}>
+            {name}
+          </th>
+        ),
+      )}
+    </tr>
   </thead>
 );

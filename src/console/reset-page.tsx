@@ -126,7 +126,10 @@ const Preview: FC<{ groupId: string; f: ResetFields; result: ResetResult }> = ({
     <TableWrap label="Offsets before and after">
       <table data-testid="reset-preview-table">
         <caption class="sr-only">Committed offsets before and after the reset</caption>
-        <Columns names={["Topic", "Partition", "Before", "After", "Change"]} />
+        <Columns
+          names={["Topic", "Partition", "Before", "After", "Change"]}
+          numeric={["Partition", "Before", "After", "Change"]}
+        />
         <tbody>
           {result.offsets.map((o) => (
             <tr data-testid="reset-preview-row">

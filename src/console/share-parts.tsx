@@ -8,6 +8,18 @@ import type { ArchivedRange, SharePartitionView } from "./api.ts";
 import { count, iso, utc } from "./format.ts";
 import { Columns, TableWrap } from "./layout.tsx";
 
+const SHARE_NUMBERS = [
+  "Partition",
+  "Start offset",
+  "End offset",
+  "Log end offset",
+  "Acquired",
+  "Available",
+  "Acknowledged",
+  "Archived",
+  "Lag",
+];
+
 export const ShareInFlight: FC<{ partitions: SharePartitionView[] }> = ({ partitions }) => (
   <section aria-labelledby="inflight-h">
     <h2 id="inflight-h">In flight per partition</h2>
@@ -17,20 +29,7 @@ export const ShareInFlight: FC<{ partitions: SharePartitionView[] }> = ({ partit
         <caption class="sr-only">
           Start offset, end offset and in-flight offsets by state per share-partition
         </caption>
-        <Columns
-          names={[
-            "Topic",
-            "Partition",
-            "Start offset",
-            "End offset",
-            "Log end offset",
-            "Acquired",
-            "Available",
-            "Acknowledged",
-            "Archived",
-            "Lag",
-          ]}
-        />
+        <Columns names={["Topic", ...SHARE_NUMBERS]} numeric={SHARE_NUMBERS} />
         <tbody>
           {partitions.map((p) => (
             <tr data-testid="share-partition-row">
@@ -82,6 +81,7 @@ export const ShareArchived: FC<{
             "Archived at",
             admin ? "Action" : null,
           ]}
+          numeric={["Partition", "Offsets", "Deliveries"]}
         />
         <tbody>
           {(ranges ?? []).map((r) => (
