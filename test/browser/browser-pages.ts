@@ -12,7 +12,10 @@ import { expect, inject } from "vitest";
 import { baseUrl, type Claims, token } from "./seed.ts";
 
 /** The one Chromium of the run (launched by global-setup.ts), shared by every file. */
-export const connectBrowser = (): Promise<Browser> => chromium.connect(inject("browserEndpoint"));
+export async function connectBrowser(): Promise<Browser> {
+  baseUrl(); // fails with the fixture's instructions when there is no Chromium
+  return chromium.connect(inject("browserEndpoint"));
+}
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 375, height: 740 };

@@ -8,7 +8,12 @@ import { sign } from "hono/jwt";
 import { expect, inject } from "vitest";
 import { TEST_JWT_SECRET } from "../test-secret.ts";
 
-export const baseUrl = () => inject("consoleUrl");
+/** The local coordinator's URL; throws the fixture's instructions when it could not start. */
+export function baseUrl(): string {
+  const missing = inject("browserMissing");
+  if (missing) throw new Error(missing);
+  return inject("consoleUrl");
+}
 
 export interface Claims {
   groups?: string[];
