@@ -67,16 +67,39 @@ const run = Date.now().toString(36);
 /** A group id unique to this run and file, under a team prefix (team-a-… is what scoped tokens see). */
 export const groupId = (team: string, name: string) => `${team}-${name}-${run}`;
 
-/** A KIP-848 member joining a consumer group subscribed to `topic`; its id and epoch. */
-export async function joinConsumer(group: string, clientId: string, topic = "orders", partitions = 4) {
-  const reply = await ok<{ memberId: string; memberEpoch: number }>("POST", `/v1/groups/${group}/heartbeat`, {
+interface ConsumerMember {
+  memberId: string;
+  memberEpoch: number;
+  assignment: { partitions: { topic: string; partitions: number[] }[] };
+}
+
+/** A KIP-848 member joining a consumer group subscribed to `topic`. */
+export function joinConsumer(group: string, clientId: string, topic = "orders", partitions = 4) {
+  return ok<ConsumerMember>("POST", `/v1/groups/${group}/heartbeat`, {
     memberEpoch: 0,
     clientId,
     rebalanceTimeoutMs: 30_000,
     subscribedTopics: [{ name: topic, partitions }],
     ownedPartitions: [],
   });
-  return { memberId: reply.memberId, memberEpoch: reply.memberEpoch };
+}
+
+/** Heartbeats every member, reporting what it was assigned, until the group is Stable (revoke, then assign). */
+async function settle(group: string, members: ConsumerMember[]): Promise<ConsumerMember[]> {
+  for (let round = 0; round < 5; round++) {
+    members = await Promise.all(
+      members.map(async (member) => ({
+        ...(await ok<ConsumerMember>("POST", `/v1/groups/${group}/heartbeat`, {
+          memberId: member.memberId,
+          memberEpoch: member.memberEpoch,
+          ownedPartitions: member.assignment.partitions,
+        })),
+        memberId: member.memberId,
+      })),
+    );
+    if ((await ok("GET", `/v1/groups/${group}`)).state === "Stable") return members;
+  }
+  throw new Error(`${group} did not settle`);
 }
 
 /** Commits `offset` on every partition with the log end at `logEndOffset`, so each has lag. */
@@ -84,16 +107,16 @@ function offsets(topic: string, committed: number[], logEndOffset: number) {
   return committed.map((offset, partition) => ({ topic, partition, offset, logEndOffset }));
 }
 
-/** A consumer group with two members and commits that leave lag on each of its four partitions. */
+/** A Stable consumer group of two members sharing four partitions, with lag on each partition. */
 export async function seedConsumerGroup(group: string) {
   const first = await joinConsumer(group, "orders-svc-1");
-  const second = await joinConsumer(group, "orders-svc-2");
+  const [one, two] = await settle(group, [first, await joinConsumer(group, "orders-svc-2")]);
   await ok("POST", `/v1/groups/${group}/offsets`, {
-    memberId: first.memberId,
-    memberEpoch: first.memberEpoch,
+    memberId: one!.memberId,
+    memberEpoch: one!.memberEpoch,
     offsets: offsets("orders", [40, 55, 70, 90], 100),
   });
-  return { members: [first.memberId, second.memberId], totalLag: 60 + 45 + 30 + 10 };
+  return { members: [one!.memberId, two!.memberId], totalLag: 60 + 45 + 30 + 10 };
 }
 
 /** A classic (JoinGroup/SyncGroup) group of one member that owns both partitions and has committed. */
