@@ -93,6 +93,13 @@ export default defineConfig({
         CONSUMER_SESSION_TIMEOUT_MS: "1500",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
       }),
+      // The operator console (API.md §9) with JWT auth, short classic delays and earliest share resets.
+      workersProject("workers-console", ["test/console/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
+        SHARE_AUTO_OFFSET_RESET: "earliest",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.

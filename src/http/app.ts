@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { consoleApp } from "../console/routes.tsx";
 import { type Config, readConfig } from "../core/config.ts";
 import { authenticate } from "./auth.ts";
 import { newApp } from "./openapi.ts";
@@ -78,6 +79,11 @@ export const app = newApp();
 app.use("*", refuseStrayUpgrade);
 app.get("/health", (c) => c.json({ status: "ok" }));
 const routes = app.route("/v1", v1Routes);
+// The operator console (API.md §9): its data comes from this same app, in-process, with the caller's token.
+app.route(
+  "/console",
+  consoleApp({ v1: (request, env) => Promise.resolve(app.fetch(request, env)), configOf }),
+);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   type: "http",

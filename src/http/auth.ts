@@ -5,13 +5,15 @@
  *
  * A WebSocket upgrade (the watch, API.md §5) may carry the token as the subprotocol
  * `cohort.bearer.<JWT>` beside `cohort.v1`, for browsers that cannot set headers; never in the URL,
- * where proxies and logs would keep it.
+ * where proxies and logs would keep it. Without either, the console's session cookie (API.md §9) counts,
+ * and a request it authenticates must come from this origin unless it is safe (session-cookie.ts).
  */
 
 import type { Context, MiddlewareHandler } from "hono";
 import { verify } from "hono/jwt";
 import type { Config } from "../core/config.ts";
 import { errorOf, errorResponse } from "./respond.ts";
+import { CROSS_SITE_REFUSAL, sameOriginOrSafe, sessionToken } from "./session-cookie.ts";
 
 export type Scope = "consume" | "describe" | "admin";
 
@@ -73,10 +75,20 @@ export function offeredProtocols(
 
 const isUpgrade = (c: Context<AppEnv>) => c.req.header("upgrade")?.toLowerCase() === "websocket";
 
-/** The token a request presents (header, or an upgrade's subprotocol), or the reason to refuse (400). */
-function presentedToken(c: Context<AppEnv>): { token: string | null } | { refuse: string } {
+/** A presented credential: the Authorization value (`Bearer <JWT>`), and whether it came from the cookie. */
+type Presented = { token: string | null; cookie: boolean };
+
+/** Without a header (or bearer subprotocol), the console's session cookie (API.md §9) stands in for it. */
+function orSessionCookie(c: Context<AppEnv>, token: string | null): Presented {
+  if (token !== null) return { token, cookie: false };
+  const session = sessionToken(c);
+  return session === null ? { token: null, cookie: false } : { token: `Bearer ${session}`, cookie: true };
+}
+
+/** The token a request presents (header, an upgrade's subprotocol, or the session cookie), or the reason to refuse (400). */
+function presentedToken(c: Context<AppEnv>): Presented | { refuse: string } {
   const header = c.req.header("authorization");
-  if (!isUpgrade(c)) return { token: header ?? null };
+  if (!isUpgrade(c)) return orSessionCookie(c, header ?? null);
   for (const name of new URL(c.req.url).searchParams.keys()) {
     if (CREDENTIAL_PARAMS.has(name.toLowerCase())) {
       return {
@@ -89,10 +101,11 @@ function presentedToken(c: Context<AppEnv>): { token: string | null } | { refuse
   if (offer.token !== null && header !== undefined) {
     return { refuse: "send the token once: in the Authorization header or as a subprotocol, not both" };
   }
-  return { token: offer.token !== null ? `Bearer ${offer.token}` : (header ?? null) };
+  return orSessionCookie(c, offer.token !== null ? `Bearer ${offer.token}` : (header ?? null));
 }
 
-async function grantOf(header: string | null, secret: string): Promise<Grant | string> {
+/** The grant of an Authorization value (`Bearer <JWT>`), verified with HS256, or why it is refused (401). */
+export async function grantOf(header: string | null, secret: string): Promise<Grant | string> {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
   if (!match)
     return `missing bearer token (Authorization: Bearer <JWT>, or on a watch the subprotocol ${BEARER_PROTOCOL_PREFIX}<JWT>)`;
@@ -129,6 +142,9 @@ export const authenticate = (): MiddlewareHandler<AppEnv> => async (c, next) => 
       c,
       errorOf("COORDINATOR_NOT_AVAILABLE", "AUTH_MODE=jwt but JWT_SECRET is not configured"),
     );
+  }
+  if (presented.cookie && !sameOriginOrSafe(c)) {
+    return errorResponse(c, errorOf("GROUP_AUTHORIZATION_FAILED", CROSS_SITE_REFUSAL));
   }
   const grant = await grantOf(presented.token, config.jwtSecret);
   if (typeof grant === "string") return errorResponse(c, errorOf("UNAUTHENTICATED", grant));

@@ -1,0 +1,109 @@
+/**
+ * Words for what the console shows: Kafka's group states and what they mean, lag trends, event
+ * descriptions, numbers and times. Everything shown in colour is also said in text.
+ */
+
+import type { GroupEvent, LagSample } from "./api.ts";
+
+/** Kafka's group states (classic, consumer and share groups) and what each means to an operator. */
+export const STATE_MEANINGS: Record<string, string> = {
+  Empty: "No members. Committed offsets are kept until they expire (offsets retention).",
+  PreparingRebalance: "A rebalance started: the coordinator waits for every member to rejoin.",
+  CompletingRebalance:
+    "Every member rejoined: the coordinator waits for the leader's assignment (SyncGroup).",
+  Assigning:
+    "The group epoch moved (membership or subscriptions changed): a new target assignment is computed.",
+  Reconciling: "Members are revoking and taking partitions to reach the target assignment.",
+  Stable: "Members and their assignment are settled: the group is consuming.",
+  Dead: "The group is being deleted: no members and no offsets remain.",
+};
+
+export const STATES = Object.keys(STATE_MEANINGS);
+export const GROUP_TYPES = ["classic", "consumer", "share"] as const;
+
+export const stateMeaning = (state: string) => STATE_MEANINGS[state] ?? "A state this console does not know.";
+
+/** A badge's colour class; unknown states get the neutral one. */
+export function stateClass(state: string): string {
+  switch (state) {
+    case "Stable":
+      return "badge badge-ok";
+    case "Empty":
+      return "badge badge-idle";
+    case "Dead":
+      return "badge badge-bad";
+    default:
+      return Object.hasOwn(STATE_MEANINGS, state) ? "badge badge-busy" : "badge badge-idle";
+  }
+}
+
+const numbers = new Intl.NumberFormat("en-US");
+export const count = (n: number | null | undefined) => (typeof n === "number" ? numbers.format(n) : "—");
+
+/** A timestamp as ISO (for `datetime`) and as a short UTC text. */
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const utc = (ms: number) => `${iso(ms).replace("T", " ").slice(0, 19)} UTC`;
+
+export type Trend = { arrow: string; words: string } | null;
+
+/**
+ * Which way a group's lag is going: its newest sample against the oldest of the window given. Within
+ * 5% (or 10 records) either way counts as steady, so noise does not flip the arrow.
+ */
+export function lagTrend(samples: readonly LagSample[]): Trend {
+  if (samples.length < 2) return null;
+  const first = samples[0]!.totalLag;
+  const last = samples[samples.length - 1]!.totalLag;
+  const slack = Math.max(10, Math.abs(first) * 0.05);
+  if (last > first + slack) return { arrow: "↑", words: "rising" };
+  if (last < first - slack) return { arrow: "↓", words: "falling" };
+  return { arrow: "→", words: "steady" };
+}
+
+const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : "?");
+
+/** One line describing an event of API.md §8 (the detail shapes in BRIEF.md's history interface). */
+export function describeEvent(e: GroupEvent): string {
+  const d = e.detail ?? {};
+  const member = e.memberId ? `member ${e.memberId}` : "a member";
+  switch (e.type) {
+    case "member_joined":
+      return `${member} joined (client ${str(d.clientId)} from ${str(d.clientHost) || "?"}${d.groupInstanceId ? `, static instance ${str(d.groupInstanceId)}` : ""})`;
+    case "member_left":
+      return `${member} left (${str(d.reason)})`;
+    case "member_fenced":
+      return `${member} was fenced (${str(d.reason).replaceAll("_", " ")})`;
+    case "rebalance": {
+      const generation =
+        d.generationId !== undefined
+          ? `generation ${str(d.generationId)}`
+          : `group epoch ${str(d.groupEpoch)}`;
+      return `rebalance to ${generation}: ${str(d.members)} members, ${str(d.partitionsMoved)} partitions moved`;
+    }
+    case "state_changed":
+      return `state ${str(d.from)} → ${str(d.to)}`;
+    case "offsets_reset": {
+      const parts = Array.isArray(d.partitions) ? d.partitions.length : 0;
+      return `offsets of ${str(d.topic)} reset on ${parts} partition${parts === 1 ? "" : "s"}`;
+    }
+    case "offsets_deleted": {
+      const parts = Array.isArray(d.partitions) ? d.partitions.join(", ") : "?";
+      return `offsets of ${str(d.topic)} deleted (partitions ${parts})`;
+    }
+    case "share_archived":
+      return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} archived (${str(d.reason).replaceAll("_", " ")})`;
+    case "share_redriven":
+      return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} redriven (${str(d.count)} offsets)`;
+    default:
+      return e.type;
+  }
+}
+
+/** A member's assignment as text: `orders: 0, 1, 2; payments: 4`, or the classic protocol's opaque bytes. */
+export function assignmentText(assignment: { topic: string; partitions: number[] }[] | string): string {
+  if (typeof assignment === "string") {
+    return assignment === "" ? "—" : `opaque (${assignment.length} characters)`;
+  }
+  if (assignment.length === 0) return "—";
+  return assignment.map((a) => `${a.topic}: ${a.partitions.join(", ")}`).join("; ");
+}
