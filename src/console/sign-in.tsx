@@ -21,9 +21,12 @@ export type ConsoleEnv = {
 
 /** A `next` target that stays inside the console (never another site, never `//host`). */
 export function safeNext(next: unknown): string {
-  return typeof next === "string" && /^\/console(\/[A-Za-z0-9._~%/?=&+-]*)?$/.test(next) && next.length < 2000
-    ? next
-    : "/console";
+  const inside =
+    typeof next === "string" &&
+    next.length < 2000 &&
+    /^\/console(\/[A-Za-z0-9._~%/?=&+-]*)?$/.test(next) &&
+    !/\.\.|%2e/i.test(next); // no dot segments, plain or encoded, that would climb out of /console
+  return inside ? next : "/console";
 }
 
 export const SignInPage: FC<{ message: string | null; next: string }> = ({ message, next }) => (
