@@ -135,7 +135,7 @@ describe("console in a browser", () => {
     await page.close();
   });
 
-  test("a reset shows its before/after preview, changes nothing until applied, then moves the offsets", async () => {
+  test("a reset shows its before/after preview, changes nothing until applied, then moves the offsets and is in the history", async () => {
     const watched = await watchedPage(operator);
     const { page } = watched;
     await show(page, `/console/groups/${groups.empty}/reset`, "reset-form");
@@ -169,6 +169,11 @@ describe("console in a browser", () => {
     await page.click('[data-testid="reset-apply"]');
     await page.locator('[data-testid="reset-done"]').waitFor();
     expect(await committed(groups.empty, "audit")).toEqual({ 0: 0, 1: 0 });
+    // The group's history names who reset it: the signed-in token's `sub`.
+    await show(page, `/console/groups/${groups.empty}`, "events");
+    const reset = page.locator('[data-testid="event"][data-event-type="offsets_reset"]');
+    expect(await reset.count()).toBe(1);
+    expect(await reset.textContent()).toContain("operator@test");
     expectNoProblems(watched);
     await page.close();
   });
