@@ -52,7 +52,7 @@ const REPORT_CSP_VIOLATIONS = () => {
   });
 };
 
-export async function watchedPage(context: BrowserContext): Promise<WatchedPage> {
+async function watchedPage(context: BrowserContext): Promise<WatchedPage> {
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems: string[] = [];
@@ -79,9 +79,38 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
   return { page, problems, allow: (path) => allowed.add(path) };
 }
 
-/** Asserts a watched page saw no console error, exception, failed request or CSP violation. */
-export function expectNoProblems(watched: WatchedPage): void {
-  expect(watched.problems).toEqual([]);
+/**
+ * Runs `body` on a new watched page of `context`, then asserts the page saw no console error, exception,
+ * failed request or CSP violation; the page is closed either way.
+ */
+export async function onPage(
+  context: BrowserContext,
+  body: (page: Page, watched: WatchedPage) => Promise<void>,
+): Promise<void> {
+  const watched = await watchedPage(context);
+  try {
+    await body(watched.page, watched);
+    expect(watched.problems).toEqual([]);
+  } finally {
+    await watched.page.close();
+  }
+}
+
+/** `onPage` in a context of its own (its own cookies): signed in with `claims`, or not when `null`. */
+export async function onPageOfNewContext(
+  browser: Browser,
+  claims: Claims | null,
+  viewport: { width: number; height: number },
+  body: (page: Page, watched: WatchedPage, context: BrowserContext) => Promise<void>,
+): Promise<void> {
+  const context = claims
+    ? await signedInContext(browser, claims, viewport)
+    : await browser.newContext({ viewport });
+  try {
+    await onPage(context, (page, watched) => body(page, watched, context));
+  } finally {
+    await context.close();
+  }
 }
 
 /** Fills the sign-in form with `bearer` and submits it; resolves on the groups list. */
@@ -117,25 +146,32 @@ export async function show(page: Page, path: string, testid: string): Promise<vo
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core"), "utf8");
 
 /**
- * Runs axe-core on the page and asserts no serious or critical violation; every violation found is
- * printed. axe goes in by evaluate, not a script tag: the console's CSP rightly refuses inline scripts.
+ * axe-core's violations on the page (each printed). axe goes in by evaluate, not a script tag: the
+ * console's CSP rightly refuses inline scripts.
  */
-export async function expectAccessible(page: Page, label: string): Promise<AxeResults["violations"]> {
+export async function axeViolations(page: Page, label: string): Promise<AxeResults["violations"]> {
   await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(() => (globalThis as unknown as PageGlobals).axe.run());
-  const violations = results.violations;
+  const { violations } = await page.evaluate(() =>
+    (globalThis as unknown as PageGlobals).axe.run({ resultTypes: ["violations"] }),
+  );
   if (violations.length > 0) {
     const lines = violations.map(
       (v) => `  [${v.impact}] ${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.target.join(" ")})`,
     );
     console.log(`axe on ${label}:\n${lines.join("\n")}`);
   }
-  const blocking = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  return violations;
+}
+
+/** Asserts axe-core finds no serious or critical violation on the page. */
+export async function expectAccessible(page: Page, label: string): Promise<void> {
+  const blocking = (await axeViolations(page, label)).filter(
+    (v) => v.impact === "serious" || v.impact === "critical",
+  );
   expect(
     blocking.map((v) => `${v.id}: ${v.help}`),
     `axe on ${label}`,
   ).toEqual([]);
-  return violations;
 }
 
 /** At the page's viewport the document does not scroll sideways, and each control is visible on it. */

@@ -10,15 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import {
-  connectBrowser,
-  DESKTOP,
-  expectNoProblems,
-  PHONE,
-  show,
-  signedInContext,
-  watchedPage,
-} from "./browser-pages.ts";
+import { connectBrowser, DESKTOP, onPageOfNewContext, PHONE, show } from "./browser-pages.ts";
 import { seedGroups } from "./seed.ts";
 
 const OUT = process.env.SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), "cohort-screenshots-"));
@@ -55,22 +47,16 @@ async function capture(page: Page, name: string, width: number): Promise<void> {
   expect(pngWidth(file)).toBe(width);
 }
 
-test("groups list and group page at desktop width", async () => {
-  const context = await signedInContext(browser, {}, DESKTOP);
-  const watched = await watchedPage(context);
-  await show(watched.page, "/console", "groups-table");
-  await capture(watched.page, "groups-list", DESKTOP.width);
-  await show(watched.page, `/console/groups/${groups.consumer}`, "members-table");
-  await capture(watched.page, "group-page", DESKTOP.width);
-  expectNoProblems(watched);
-  await context.close();
-});
+test("groups list and group page at desktop width", () =>
+  onPageOfNewContext(browser, {}, DESKTOP, async (page) => {
+    await show(page, "/console", "groups-table");
+    await capture(page, "groups-list", DESKTOP.width);
+    await show(page, `/console/groups/${groups.consumer}`, "members-table");
+    await capture(page, "group-page", DESKTOP.width);
+  }));
 
-test("group page at a phone's width", async () => {
-  const context = await signedInContext(browser, {}, PHONE);
-  const watched = await watchedPage(context);
-  await show(watched.page, `/console/groups/${groups.consumer}`, "members-table");
-  await capture(watched.page, "group-page-phone", PHONE.width);
-  expectNoProblems(watched);
-  await context.close();
-});
+test("group page at a phone's width", () =>
+  onPageOfNewContext(browser, {}, PHONE, async (page) => {
+    await show(page, `/console/groups/${groups.consumer}`, "members-table");
+    await capture(page, "group-page-phone", PHONE.width);
+  }));
