@@ -93,13 +93,6 @@ export default defineConfig({
         CONSUMER_SESSION_TIMEOUT_MS: "1500",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "500",
       }),
-      // The operator console (API.md §9) with JWT auth, short classic delays and earliest share resets.
-      workersProject("workers-console", ["test/console/**/*.test.ts"], {
-        AUTH_MODE: "jwt",
-        JWT_SECRET: TEST_JWT_SECRET,
-        GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
-        SHARE_AUTO_OFFSET_RESET: "earliest",
-      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.
@@ -117,6 +110,15 @@ export default defineConfig({
         SHARE_SESSION_TIMEOUT_MS: "6000",
         SHARE_HEARTBEAT_INTERVAL_MS: "200",
       }),
+      // The operator console (API.md §9) with JWT auth, short classic delays and earliest share resets.
+      workersProject("workers-console", ["test/console/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
+        SHARE_AUTO_OFFSET_RESET: "earliest",
+      }),
+      // The console in local development: no auth, no sign-in.
+      workersProject("workers-console-open", ["test/console-open/**/*.test.ts"], { AUTH_MODE: "none" }),
     ],
   },
 });

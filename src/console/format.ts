@@ -21,7 +21,9 @@ export const STATE_MEANINGS: Record<string, string> = {
 export const STATES = Object.keys(STATE_MEANINGS);
 export const GROUP_TYPES = ["classic", "consumer", "share"] as const;
 
-export const stateMeaning = (state: string) => STATE_MEANINGS[state] ?? "A state this console does not know.";
+/** Own keys only: a state named like `__proto__` must not read Object.prototype. */
+export const stateMeaning = (state: string) =>
+  Object.hasOwn(STATE_MEANINGS, state) ? STATE_MEANINGS[state]! : "A state this console does not know.";
 
 /** A badge's colour class; unknown states get the neutral one. */
 export function stateClass(state: string): string {

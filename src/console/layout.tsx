@@ -3,6 +3,7 @@
  * form leaves for the next page, and the pages for refusals and errors.
  */
 
+import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
 import type { Flash } from "./flash.ts";
 import { utc } from "./format.ts";
@@ -20,53 +21,57 @@ export const Layout: FC<{
   flash?: Flash | null;
   children?: Child;
 }> = ({ title, viewer, flash, children }) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <title>{`${title} · cohort console`}</title>
-      <link rel="stylesheet" href="/console/console.css" />
-      <script src="/console/live.js" defer />
-    </head>
-    <body>
-      <a class="skip" href="#main">
-        Skip to content
-      </a>
-      <header class="top">
-        <a class="brand" href="/console">
-          cohort console
+  <>
+    {/* Without a doctype browsers render in quirks mode. */}
+    {raw("<!DOCTYPE html>")}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · cohort console`}</title>
+        <link rel="stylesheet" href="/console/console.css" />
+        <script src="/console/live.js" defer />
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
         </a>
-        <nav aria-label="Console">
-          <ul>
-            <li>
-              <a href="/console/groups">Groups</a>
-            </li>
-          </ul>
-        </nav>
-        {viewer?.signedIn ? (
-          <form method="post" action="/console/sign-out" class="sign-out">
-            {viewer.expiresAt !== null ? (
-              <span class="muted">Session until {utc(viewer.expiresAt)}</span>
-            ) : null}
-            <button type="submit">Sign out</button>
-          </form>
-        ) : null}
-      </header>
-      <main id="main">
-        {flash ? (
-          <div
-            class={flash.ok ? "flash flash-ok" : "flash flash-bad"}
-            role={flash.ok ? "status" : "alert"}
-            data-testid={flash.testid ?? "flash"}
-          >
-            <strong>{flash.ok ? "Done: " : "Refused: "}</strong>
-            {flash.message}
-          </div>
-        ) : null}
-        {children}
-      </main>
-    </body>
-  </html>
+        <header class="top">
+          <a class="brand" href="/console">
+            cohort console
+          </a>
+          <nav aria-label="Console">
+            <ul>
+              <li>
+                <a href="/console/groups">Groups</a>
+              </li>
+            </ul>
+          </nav>
+          {viewer?.signedIn ? (
+            <form method="post" action="/console/sign-out" class="sign-out">
+              {viewer.expiresAt !== null ? (
+                <span class="muted">Session until {utc(viewer.expiresAt)}</span>
+              ) : null}
+              <button type="submit">Sign out</button>
+            </form>
+          ) : null}
+        </header>
+        <main id="main">
+          {flash ? (
+            <div
+              class={flash.ok ? "flash flash-ok" : "flash flash-bad"}
+              role={flash.ok ? "status" : "alert"}
+              data-testid={flash.testid ?? "flash"}
+            >
+              <strong>{flash.ok ? "Done: " : "Refused: "}</strong>
+              {flash.message}
+            </div>
+          ) : null}
+          {children}
+        </main>
+      </body>
+    </html>
+  </>
 );
 
 /** A page that says why something was refused or failed, with the API's code. */

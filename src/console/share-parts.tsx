@@ -92,7 +92,7 @@ export const ShareArchived: FC<{
                 {count(r.firstOffset)}–{count(r.lastOffset)}
               </td>
               <td class="num">{r.deliveryCount}</td>
-              <td>{REASONS[r.reason] ?? r.reason}</td>
+              <td>{Object.hasOwn(REASONS, r.reason) ? REASONS[r.reason] : r.reason}</td>
               <td>
                 <time datetime={iso(r.archivedAt)}>{utc(r.archivedAt)}</time>
               </td>
