@@ -5,7 +5,7 @@
  * refresh the README's images from the same run.
  */
 
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -13,7 +13,8 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { connectBrowser, DESKTOP, onPageOfNewContext, PHONE, show } from "./browser-pages.ts";
 import { seedGroups } from "./seed.ts";
 
-const OUT = process.env.SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), "cohort-screenshots-"));
+const KEEP = process.env.SCREENSHOTS_DIR;
+const OUT = KEEP ?? mkdtempSync(join(tmpdir(), "cohort-screenshots-"));
 
 // Plain names (no run suffix): these pictures are what a reader of the README sees.
 const groups = {
@@ -32,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (!KEEP) rmSync(OUT, { recursive: true, force: true });
 });
 
 /** Width of a PNG from its IHDR chunk (bytes 16–19), after checking the signature. */
