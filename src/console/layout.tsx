@@ -29,6 +29,8 @@ export const Layout: FC<{
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · cohort console`}</title>
+        {/* No favicon request (it would be a 404 on every page). */}
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/console/console.css" />
         <script src="/console/live.js" defer />
       </head>

@@ -11,10 +11,10 @@ import { count } from "./format.ts";
 import { Layout, TableWrap, type Viewer } from "./layout.tsx";
 
 export const STRATEGIES = {
-  earliest: "Earliest: the log start (offset 0 here, as cohort stores no records)",
-  latest: "Latest: the log end each partition last reported",
-  offset: "A given offset",
-  shift: "Shift by a number of offsets (negative: back)",
+  earliest: "Earliest (the log start)",
+  latest: "Latest (the last reported log end)",
+  offset: "To a given offset",
+  shift: "Shift by (negative: back)",
 } as const;
 type Strategy = keyof typeof STRATEGIES;
 
