@@ -26,6 +26,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The console in headless Chromium against a local coordinator (AUTH_MODE=jwt), one browser for all.
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/browser/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
       // The coordinator over HTTP on workerd, with JWT auth on.
       workersProject("workers", ["test/integration/**/*.test.ts"], {
         AUTH_MODE: "jwt",
