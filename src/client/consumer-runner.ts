@@ -231,8 +231,8 @@ export class PartitionRunner<V> {
     const messages: ConsumedRecord<V>[] = records.map((r) => ({ ...r, topic, partition }));
     let resolved = 0; // records of the batch resolved so far
     const stale = () => state.released || state.seeks !== seeks || this.#host.stopped();
+    // Resolving is not a sign of life (Kafka's poll is): heartbeat() and returning are.
     const resolveOffset = (offset: number) => {
-      this.#progress.set(state, Date.now());
       if (stale() || offset < state.position) return;
       let upTo = resolved;
       while (upTo < messages.length && messages[upTo]!.offset <= offset) upTo++;

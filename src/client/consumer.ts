@@ -191,7 +191,7 @@ export class CohortConsumer<V = unknown> {
    * With offsets: commits exactly those (each the next offset to read). Throws CohortError if the
    * coordinator refuses, and REBALANCE_IN_PROGRESS for explicit offsets while the member is joining.
    */
-  commit(offsets?: OffsetToCommit[]): Promise<void> {
+  async commit(offsets?: OffsetToCommit[]): Promise<void> {
     if (offsets === undefined) return this.#commits.run(() => this.#commitPending({ rethrow: true }));
     for (const o of offsets) {
       if (!Number.isInteger(o.offset) || o.offset < 0) throw new RangeError(`bad offset ${o.offset}`);
