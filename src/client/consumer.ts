@@ -357,6 +357,8 @@ export class CohortConsumer<V = unknown> {
    */
   async #commitFenced(offsets: CommitRequest["offsets"]): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
+      // Past the poll interval the member counts as gone (Kafka leaves the group): nothing is committed.
+      if (this.#runner?.live() === false) return false;
       const fence = this.#membership.commitFence();
       if (!fence) return false;
       try {
