@@ -126,13 +126,14 @@ export class PartitionRunner<V> {
   #startWorkers(): void {
     const states = [...this.#host.owned.values()];
     const now = Date.now();
+    const first = this.#cursor;
     for (let i = 0; i < states.length && this.#active.size < this.#concurrency; i++) {
-      const state = states[(this.#cursor + i) % states.length]!;
+      const state = states[(first + i) % states.length]!;
       if (state.worker || state.released || state.idleUntil > now || this.#host.paused.has(keyOf(state)))
         continue;
       const budget = Math.min(this.#limits.maxRecords, this.#limits.maxInFlightRecords - this.#inFlight);
       if (budget <= 0) break;
-      this.#cursor = (this.#cursor + i + 1) % states.length;
+      this.#cursor = (first + i + 1) % states.length; // the next round starts after this one
       this.#inFlight += budget; // reserved now, so concurrent fetches together stay within the cap
       this.#active.add(state);
       state.worker = this.#work(state, budget)

@@ -19,6 +19,37 @@ async function yields(n: number) {
   for (let i = 0; i < n; i++) await Promise.resolve();
 }
 
+type Host = ConstructorParameters<typeof PartitionRunner<string>>[0];
+
+/** Partitions 0 … n-1 of topic "t", each from offset 0. */
+function ownedPartitions(n: number): Map<string, PartitionState> {
+  const owned = new Map<string, PartitionState>();
+  for (let p = 0; p < n; p++) {
+    const tp = { topic: "t", partition: p };
+    owned.set(keyOf(tp), newPartitionState(tp, 0, null));
+  }
+  return owned;
+}
+
+/** A runner host with no commits and no pausing. */
+function host(
+  owned: Map<string, PartitionState>,
+  source: Host["source"],
+  stopped: () => boolean,
+  fail: (error: unknown) => void = () => {},
+): Host {
+  return {
+    owned,
+    paused: new Set(),
+    source,
+    stopped,
+    processed: async () => {},
+    commitIfDue: async () => {},
+    pause: () => {},
+    fail,
+  };
+}
+
 async function runAll(spec: {
   partitions: number;
   records: number;
@@ -28,11 +59,7 @@ async function runAll(spec: {
   delays: number[];
 }) {
   const log = MemoryLog.filled({ t: spec.partitions }, spec.records, (_t, p, o) => `${p}/${o}`);
-  const owned = new Map<string, PartitionState>();
-  for (let p = 0; p < spec.partitions; p++) {
-    const tp = { topic: "t", partition: p };
-    owned.set(keyOf(tp), newPartitionState(tp, 0, null));
-  }
+  const owned = ownedPartitions(spec.partitions);
   let fetched = 0;
   let handled = 0;
   let peak = 0;
@@ -50,19 +77,15 @@ async function runAll(spec: {
   };
   let failure: unknown;
   const runner: PartitionRunner<string> = new PartitionRunner<string>(
-    {
+    host(
       owned,
-      paused: new Set(),
       source,
-      stopped: () => stopped,
-      processed: async () => {},
-      commitIfDue: async () => {},
-      pause: () => {},
-      fail: (error) => {
+      () => stopped,
+      (error) => {
         failure = error;
         stopped = true;
       },
-    },
+    ),
     { maxRecords: spec.maxRecords, maxInFlightRecords: spec.cap, idleMs: 1, maxPollIntervalMs: 60_000 },
     {
       partitionsConsumedConcurrently: spec.concurrency,
@@ -111,12 +134,38 @@ describe("PartitionRunner", () => {
     );
   });
 
+  it("takes partitions round-robin, so one busy partition does not starve the others", async () => {
+    const order: string[] = [];
+    const log = MemoryLog.filled({ t: 3 }, 2, () => "");
+    const owned = ownedPartitions(3);
+    let stopped = false;
+    const runner: PartitionRunner<string> = new PartitionRunner<string>(
+      host(owned, log, () => stopped),
+      { maxRecords: 1, maxInFlightRecords: 10, idleMs: 1, maxPollIntervalMs: 60_000 },
+      {
+        eachMessage: ({ partition, message }) => {
+          order.push(`${partition}/${message.offset}`);
+          if (order.length === 6) {
+            stopped = true;
+            runner.wake();
+          }
+        },
+      },
+    );
+    await runner.loop();
+    expect(order).toEqual(["0/0", "1/0", "2/0", "0/1", "1/1", "2/1"]);
+  });
+
   it("refuses a handler-less run and a bad concurrency", () => {
-    const host = {} as ConstructorParameters<typeof PartitionRunner<string>>[0];
+    const none = host(
+      new Map(),
+      MemoryLog.filled({}, 0, () => ""),
+      () => true,
+    );
     const limits = { maxRecords: 1, maxInFlightRecords: 1, idleMs: 1, maxPollIntervalMs: 1 };
-    expect(() => new PartitionRunner(host, limits, {})).toThrow(TypeError);
+    expect(() => new PartitionRunner(none, limits, {})).toThrow(TypeError);
     expect(
-      () => new PartitionRunner(host, limits, { eachMessage: () => {}, partitionsConsumedConcurrently: 0 }),
+      () => new PartitionRunner(none, limits, { eachMessage: () => {}, partitionsConsumedConcurrently: 0 }),
     ).toThrow(RangeError);
   });
 });
