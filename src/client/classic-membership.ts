@@ -1,8 +1,11 @@
 /**
- * Membership through the classic protocol (API.md §4, Kafka's JoinGroup/SyncGroup): eager rebalancing,
- * so every member revokes all it owns (committing first) before it rejoins, and the leader computes
- * the assignment with an assignor from src/assignors. Subscriptions and assignments travel as the JSON
- * documents of the "consumer" protocol type; partition counts ride in the metadata's userData.
+ * Membership through the classic protocol (API.md §4, Kafka's JoinGroup/SyncGroup); the leader computes
+ * the assignment with an assignor from src/assignors (classic-assignment.ts). Two rebalance protocols,
+ * as Kafka's ConsumerCoordinator: eager — every member revokes all it owns (committing first) before it
+ * rejoins — and, when every offered assignor is cooperative (`cooperative-sticky`), KIP-429's
+ * incremental one: members rejoin reporting what they own and keep processing it; after the sync each
+ * revokes only what moved away and, if it revoked anything, rejoins for a follow-up round in which the
+ * moved partitions, now unowned, reach their new owners.
  *
  * A rebalance has two phases, as Kafka's onJoinPrepare and JoinGroup: while revoking, the old
  * generation still fences commits and heartbeats go on (the coordinator keeps the session alive and
@@ -13,6 +16,12 @@
 import type { z } from "@hono/zod-openapi";
 import type { JoinBody, JoinResponse, SyncResponse } from "../api/classic-schemas.ts";
 import { getAssignor } from "../assignors/index.ts";
+import {
+  assignedPartitions,
+  leaderAssignments,
+  rebalanceProtocol,
+  subscriptionMetadata,
+} from "./classic-assignment.ts";
 import { CohortError } from "./errors.ts";
 import { backoffDelay, encodeSegment, type HttpTransport } from "./http.ts";
 import {
@@ -22,7 +31,7 @@ import {
   type MembershipHost,
   type MembershipOptions,
 } from "./membership.ts";
-import { flatten, group, type TopicPartition } from "./partitions.ts";
+import { minus, type TopicPartition } from "./partitions.ts";
 
 type JoinRequest = z.input<typeof JoinBody>;
 type JoinResult = z.output<typeof JoinResponse>;
@@ -37,11 +46,6 @@ export interface ClassicMembershipOptions extends MembershipOptions {
 /** idle: a member of a generation (or not yet joined); revoking: old generation, giving up partitions; joining: between JoinGroup and SyncGroup. */
 type Phase = "idle" | "revoking" | "joining";
 
-interface Subscription {
-  topics: string[];
-  userData?: string;
-}
-
 export class ClassicProtocolMembership implements Membership {
   readonly protocol = "classic";
   memberId: string;
@@ -53,6 +57,7 @@ export class ClassicProtocolMembership implements Membership {
   readonly #http: HttpTransport;
   readonly #host: MembershipHost;
   readonly #options: ClassicMembershipOptions;
+  readonly #cooperative: boolean;
 
   constructor(http: HttpTransport, host: MembershipHost, options: ClassicMembershipOptions) {
     this.#http = http;
@@ -62,6 +67,7 @@ export class ClassicProtocolMembership implements Membership {
     for (const name of options.assignors) {
       if (!getAssignor(name)) throw new RangeError(`unknown assignor ${name}`);
     }
+    this.#cooperative = rebalanceProtocol(options.assignors) === "cooperative";
   }
 
   start(): Promise<void> {
@@ -103,7 +109,7 @@ export class ClassicProtocolMembership implements Membership {
     return `/v1/groups/${encodeSegment(this.#options.groupId)}/${suffix}`;
   }
 
-  /** One rebalance at a time: revoke everything (eager), join, sync, reconcile to the new assignment. */
+  /** One rebalance at a time: (eager: revoke everything,) join, sync, reconcile to the new assignment. */
   #rejoin(): Promise<void> {
     this.#rebalance ??= this.#joinAndSync().finally(() => {
       this.#rebalance = undefined;
@@ -113,18 +119,26 @@ export class ClassicProtocolMembership implements Membership {
   }
 
   async #joinAndSync(): Promise<void> {
-    // Revoke under the old generation, heartbeating meanwhile so a slow listener keeps the session.
-    this.#phase = "revoking";
-    if (this.epoch >= 0) this.#schedule();
-    await this.#host.reconcile([]);
-    this.#phase = "joining";
-    clearTimeout(this.#timer);
-    const assigned = await this.#joinUntilSynced();
-    if (assigned === null) return;
-    // A member of the new generation: heartbeats resume before onPartitionsAssigned, so a slow
-    // listener keeps the session here too.
-    this.#schedule();
-    await this.#host.reconcile(assigned);
+    for (;;) {
+      if (!this.#cooperative) {
+        // Revoke under the old generation, heartbeating meanwhile so a slow listener keeps the session.
+        this.#phase = "revoking";
+        if (this.epoch >= 0) this.#schedule();
+        await this.#host.reconcile([]);
+      }
+      // Cooperative: the owned partitions stay owned, and processed, through the join.
+      this.#phase = "joining";
+      clearTimeout(this.#timer);
+      const assigned = await this.#joinUntilSynced();
+      if (assigned === null) return;
+      // A member of the new generation: heartbeats resume before the listeners run, so a slow
+      // listener keeps the session here too.
+      this.#schedule();
+      const revoked = minus(this.#host.owned(), assigned);
+      await this.#host.reconcile(assigned);
+      // KIP-429: what this member gave up is handed over in a follow-up round, which it asks for.
+      if (!this.#cooperative || revoked.length === 0 || this.#stopped) return;
+    }
   }
 
   /** Joins and syncs until a generation is formed; its assignment, or null when stopped. */
@@ -132,7 +146,10 @@ export class ClassicProtocolMembership implements Membership {
     for (let attempt = 0; !this.#stopped; attempt++) {
       try {
         const joined = await this.#join();
-        const assignments = joined.leaderId === joined.memberId ? this.#assign(joined) : [];
+        const assignments =
+          joined.leaderId === joined.memberId
+            ? leaderAssignments(joined.protocolName ?? "", joined.members)
+            : [];
         const synced = await this.#http.request<SyncResult>("POST", this.#path("classic/sync"), {
           body: {
             memberId: this.memberId,
@@ -143,10 +160,7 @@ export class ClassicProtocolMembership implements Membership {
         });
         this.epoch = joined.generationId;
         this.#phase = "idle";
-        const assignment = JSON.parse(synced.assignment || "{}") as {
-          partitions?: { topic: string; partitions: number[] }[];
-        };
-        return flatten(assignment.partitions ?? []);
+        return assignedPartitions(synced.assignment);
       } catch (error) {
         if (!(error instanceof CohortError)) throw error;
         if (error.code === "UNKNOWN_MEMBER_ID" && !this.#options.groupInstanceId) this.memberId = "";
@@ -160,11 +174,8 @@ export class ClassicProtocolMembership implements Membership {
 
   async #join(): Promise<JoinResult> {
     const o = this.#options;
-    const partitionCounts = Object.fromEntries(Object.entries(o.topics));
-    const metadata = JSON.stringify({
-      topics: Object.keys(o.topics),
-      userData: JSON.stringify({ partitions: partitionCounts }),
-    });
+    // What the member owns now: nothing after an eager revocation, its partitions when cooperative.
+    const metadata = subscriptionMetadata(o.topics, this.#host.owned());
     const body = (): JoinRequest => ({
       memberId: this.memberId,
       groupInstanceId: o.groupInstanceId ?? null,
@@ -191,26 +202,6 @@ export class ClassicProtocolMembership implements Membership {
       this.memberId = joined.memberId;
       return joined;
     }
-  }
-
-  /** The leader's work: run the chosen assignor over every member's subscription. */
-  #assign(joined: JoinResult): { memberId: string; assignment: string }[] {
-    const assignor = getAssignor(joined.protocolName ?? "")!;
-    const topics = new Map<string, number>();
-    const members = joined.members.map((m) => {
-      const subscription = JSON.parse(m.metadata) as Subscription;
-      const counts = (JSON.parse(subscription.userData ?? "{}") as { partitions?: Record<string, number> })
-        .partitions;
-      for (const [topic, count] of Object.entries(counts ?? {}))
-        topics.set(topic, Math.max(count, topics.get(topic) ?? 0));
-      return { memberId: m.memberId, instanceId: m.groupInstanceId ?? null, topics: subscription.topics };
-    });
-    const result = assignor.assign({ members, topics });
-    return members.map(({ memberId }) => {
-      const byTopic = result.get(memberId) ?? new Map<string, number[]>();
-      const partitions = [...byTopic].flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
-      return { memberId, assignment: JSON.stringify({ partitions: group(partitions) }) };
-    });
   }
 
   async #heartbeat(): Promise<void> {
@@ -276,6 +267,10 @@ export class ClassicProtocolMembership implements Membership {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
     const interval = this.#options.heartbeatIntervalMs ?? Math.floor(this.#options.sessionTimeoutMs / 3);
-    this.#timer = setTimeout(() => void this.#heartbeat(), interval);
+    this.#timer = setTimeout(() => {
+      // A handler stuck past the poll interval: skip this beat and look again at the next.
+      if (this.#host.live?.() === false) this.#schedule();
+      else void this.#heartbeat();
+    }, interval);
   }
 }

@@ -208,6 +208,8 @@ export class ConsumerProtocolMembership implements Membership {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
+      // A handler stuck past the poll interval: skip this beat and look again at the next.
+      if (this.#host.live?.() === false) return this.#schedule();
       this.heartbeatNow().catch(() => {});
     }, ms);
   }

@@ -3,91 +3,30 @@
  * the partitions it is assigned from a user-supplied record source — cohort stores no records — and
  * commits what it processed under the group's fencing. Revocation is cooperative: pending offsets are
  * committed and `onPartitionsRevoked` is awaited before the member reports the partitions released.
+ * Records are handed out by the PartitionRunner (consumer-runner.ts): per-partition order, optional
+ * concurrency across partitions, an in-flight cap, pause/resume and seek.
  */
 
 import { CohortAdmin } from "./admin.ts";
 import { ClassicProtocolMembership } from "./classic-membership.ts";
 import { CommitStrategies, type CommitStrategy, commitDue } from "./commit-strategy.ts";
 import { ConsumerProtocolMembership } from "./consumer-membership.ts";
+import { newPartitionState, PartitionRunner, type PartitionState } from "./consumer-runner.ts";
+import type {
+  ConsumedRecord,
+  ConsumerOptions,
+  OffsetToCommit,
+  PartitionSelector,
+  RunOptions,
+} from "./consumer-types.ts";
 import { CohortError } from "./errors.ts";
-import { backoffDelay, type ClientOptions, HttpTransport } from "./http.ts";
+import { backoffDelay, HttpTransport } from "./http.ts";
 import { delay, type Membership, type MembershipHost } from "./membership.ts";
 import { keyOf, minus, sortPartitions, type TopicPartition } from "./partitions.ts";
 import { ProcessingLock } from "./processing-lock.ts";
 import type { CommitRequest, CommittedOffset } from "./types.ts";
 
-export interface SourceRecord<V = unknown> {
-  offset: number;
-  value: V;
-  key?: string | null;
-  timestamp?: number;
-}
-
-/** Where records come from: a Kafka REST proxy, Kinesis, Redis streams, R2 segments, an array… */
-export interface RecordSource<V = unknown> {
-  /** Up to `maxRecords` records at or after `fromOffset`, and the partition's current end offset. */
-  fetch(
-    topic: string,
-    partition: number,
-    fromOffset: number,
-    maxRecords: number,
-  ): Promise<{ records: SourceRecord<V>[]; logEndOffset: number }>;
-}
-
-export interface ConsumedRecord<V = unknown> extends SourceRecord<V> {
-  topic: string;
-  partition: number;
-}
-
-/** Kafka's ConsumerRebalanceListener; every callback is awaited. */
-export interface RebalanceListener {
-  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
-  /** Called before the partitions are given up, after their pending offsets were committed. */
-  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
-  /** The membership was lost (fenced, expired): another member may already own these partitions. */
-  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
-}
-
-export interface ConsumerOptions<V = unknown> extends ClientOptions {
-  groupId: string;
-  /** Subscribed topics and their partition counts, e.g. { orders: 12 }. */
-  topics: Record<string, number>;
-  source: RecordSource<V>;
-  /** "consumer" (KIP-848, server-side assignment; default) or "classic" (JoinGroup/SyncGroup). */
-  protocol?: "consumer" | "classic";
-  /** Static membership (KIP-345): a restarted consumer with the same id takes its partitions back. */
-  groupInstanceId?: string;
-  clientId?: string;
-  /** Consumer protocol: the server assignor (default: the coordinator's, uniform). */
-  serverAssignor?: string;
-  /** Classic protocol: assignors offered, by preference (default ["range"]); the leader runs one. */
-  assignors?: string[];
-  /** Classic protocol: session timeout (default 10 s) and heartbeat interval (default a third of it). */
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  /** How long the member may take to give up revoked partitions (max.poll.interval.ms; default 60 s). */
-  rebalanceTimeoutMs?: number;
-  /** Default periodic(5000), as Kafka's auto-commit. */
-  commit?: CommitStrategy;
-  listener?: RebalanceListener;
-  /** Records asked of the source per fetch (default 100). */
-  maxRecords?: number;
-  /** Where to start on a partition without a committed offset (default "earliest"). */
-  autoOffsetReset?: "earliest" | "latest";
-  /** Pause when no partition has new records (default 200 ms). */
-  idleMs?: number;
-  /** Consumer protocol: open the watch WebSocket where possible (default true). */
-  watch?: boolean;
-}
-
-interface PartitionState extends TopicPartition {
-  /** The next offset to process. */
-  position: number;
-  /** The last offset committed (or read from the coordinator). */
-  committed: number;
-  logEndOffset: number | null;
-  reportedLogEnd: number | null;
-}
+export type * from "./consumer-types.ts";
 
 /** Commits under a stale epoch are retried after a heartbeat this many times in all. */
 const STALE_EPOCH_COMMIT_ATTEMPTS = 3;
@@ -99,22 +38,34 @@ const REJECTED = new Set([
   "FENCED_INSTANCE_ID",
 ]);
 
+const notMember = () =>
+  new CohortError({
+    code: "REBALANCE_IN_PROGRESS",
+    kafkaCode: 27,
+    status: 0,
+    message: "not a member of a generation right now (joining): commit again once assigned",
+  });
+
 export class CohortConsumer<V = unknown> {
   readonly admin: CohortAdmin;
   readonly #options: ConsumerOptions<V>;
   readonly #strategy: CommitStrategy;
   readonly #membership: Membership;
   readonly #owned = new Map<string, PartitionState>();
-  readonly #lock = new ProcessingLock();
-  #handler: ((record: ConsumedRecord<V>) => unknown) | undefined;
+  readonly #paused = new Set<string>();
+  /** Seeks of partitions not owned yet: applied when they are assigned. */
+  readonly #pendingSeeks = new Map<string, number>();
+  /** Commits take turns, so an older commit never lands after a newer one. */
+  readonly #commits = new ProcessingLock();
+  /** Reconciliations take turns: one revocation or assignment at a time. */
+  readonly #rebalances = new ProcessingLock();
+  #runner: PartitionRunner<V> | undefined;
   #processedSinceCommit = 0;
   #stopped = false;
   #aborted = false;
   #failure: unknown;
   #loop: Promise<void> | undefined;
   #periodic: ReturnType<typeof setInterval> | undefined;
-  #wake: (() => void) | undefined;
-  #inBatch = false;
   /** Counts lost memberships: a reconciliation that outlived its membership must not take partitions. */
   #losses = 0;
 
@@ -126,9 +77,9 @@ export class CohortConsumer<V = unknown> {
     const host: MembershipHost = {
       reconcile: (target) => this.#reconcile(target),
       lost: (reason) => this.#lose(reason),
-      owned: () =>
-        sortPartitions([...this.#owned.values()].map(({ topic, partition }) => ({ topic, partition }))),
+      owned: () => this.assignment(),
       fatal: (error) => this.#fail(error),
+      live: () => this.#runner?.live() ?? true,
     };
     const shared = {
       groupId: options.groupId,
@@ -161,6 +112,11 @@ export class CohortConsumer<V = unknown> {
     return this.#membership.epoch;
   }
 
+  /** Records fetched from the source and not yet handled (bounded by maxInFlightRecords). */
+  get inFlight(): number {
+    return this.#runner?.inFlight ?? 0;
+  }
+
   /** The partitions this consumer owns now. */
   assignment(): TopicPartition[] {
     return sortPartitions([...this.#owned.values()].map(({ topic, partition }) => ({ topic, partition })));
@@ -171,25 +127,56 @@ export class CohortConsumer<V = unknown> {
     return this.#owned.get(keyOf({ topic, partition }))?.position;
   }
 
-  /** The group's committed offsets of the subscribed topics, as the coordinator has them. */
-  async committed(): Promise<Map<string, number>> {
-    const { offsets } = await this.admin.fetchOffsets(
-      this.#options.groupId,
-      Object.keys(this.#options.topics),
-    );
-    return new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+  /** Records of an owned partition not processed yet: the source's last end offset minus the position. */
+  lag(topic: string, partition: number): number | undefined {
+    const state = this.#owned.get(keyOf({ topic, partition }));
+    if (!state || state.logEndOffset === null) return undefined;
+    return Math.max(0, state.logEndOffset - state.position);
   }
 
-  /** Joins the group and starts processing records with `handler`; resolves once joined. */
-  async start(handler: (record: ConsumedRecord<V>) => unknown): Promise<void> {
-    this.#handler = handler;
+  /** The group's committed offsets of the subscribed topics ("topic/partition" → offset), or of one partition. */
+  committed(): Promise<Map<string, number>>;
+  committed(topic: string, partition: number): Promise<number | undefined>;
+  async committed(topic?: string, partition?: number): Promise<Map<string, number> | number | undefined> {
+    const topics = topic === undefined ? Object.keys(this.#options.topics) : [topic];
+    const { offsets } = await this.admin.fetchOffsets(this.#options.groupId, topics);
+    const all = new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+    return topic === undefined ? all : all.get(`${topic}/${partition}`);
+  }
+
+  /**
+   * Joins the group and starts handing out records; resolves once joined. A function is an
+   * eachMessage handler given the record; RunOptions take kafkajs's eachMessage or eachBatch.
+   */
+  async start(handler: ((record: ConsumedRecord<V>) => unknown) | RunOptions<V>): Promise<void> {
+    const run: RunOptions<V> =
+      typeof handler === "function" ? { eachMessage: ({ message }) => handler(message) } : handler;
+    this.#runner = new PartitionRunner(
+      {
+        owned: this.#owned,
+        paused: this.#paused,
+        source: this.#options.source,
+        stopped: () => this.#stopped,
+        processed: (count) => this.#processed(count),
+        commitIfDue: () => this.#commitIfDue(),
+        pause: (tp) => this.pause([tp]),
+        fail: (error) => this.#fail(error),
+      },
+      {
+        maxRecords: this.#options.maxRecords ?? 100,
+        maxInFlightRecords: this.#options.maxInFlightRecords ?? Number.POSITIVE_INFINITY,
+        idleMs: this.#options.idleMs ?? 200,
+        maxPollIntervalMs: this.#options.rebalanceTimeoutMs ?? 60_000,
+      },
+      run,
+    );
     await this.#membership.start();
     if (this.#strategy.kind === "periodic") {
       this.#periodic = setInterval(() => {
-        this.#lock.run(() => this.#commitPending()).catch(() => {});
+        this.#commits.run(() => this.#commitPending()).catch(() => {});
       }, this.#strategy.intervalMs);
     }
-    this.#loop = this.#run();
+    this.#loop = this.#runner.loop();
   }
 
   /** Resolves when processing ends (close, abort); rejects with the failure that stopped it. */
@@ -199,14 +186,79 @@ export class CohortConsumer<V = unknown> {
   }
 
   /**
-   * Commits every processed, uncommitted offset now. Throws CohortError if the coordinator refuses.
-   * Called from inside the record handler, it commits the records before the one being handled: that
-   * one counts as processed only when the handler returns, so the next commit covers it.
+   * Without offsets: commits every processed, uncommitted offset now (called from a handler, that
+   * record counts as processed only when the handler returns, so the next commit covers it).
+   * With offsets: commits exactly those (each the next offset to read). Throws CohortError if the
+   * coordinator refuses, and REBALANCE_IN_PROGRESS for explicit offsets while the member is joining.
    */
-  commit(): Promise<void> {
-    // Called from the record handler, the processing loop holds the lock already.
-    if (this.#inBatch) return this.#commitPending({ rethrow: true });
-    return this.#lock.run(() => this.#commitPending({ rethrow: true }));
+  async commit(offsets?: OffsetToCommit[]): Promise<void> {
+    if (offsets === undefined) return this.#commits.run(() => this.#commitPending({ rethrow: true }));
+    for (const o of offsets) {
+      if (!Number.isInteger(o.offset) || o.offset < 0) throw new RangeError(`bad offset ${o.offset}`);
+    }
+    return this.#commits.run(async () => {
+      const sent = offsets.map(({ topic, partition, offset, metadata }) => ({
+        topic,
+        partition,
+        offset,
+        ...(metadata === undefined ? {} : { metadata }),
+      }));
+      if (!(await this.#send(sent, true))) throw notMember();
+      for (const o of offsets) {
+        const state = this.#owned.get(keyOf(o));
+        if (state) state.committed = o.offset;
+      }
+    });
+  }
+
+  /**
+   * Moves the position of a partition: the next record handed out is at `offset`. Records of the
+   * batch in hand after the current one are dropped. For a partition not owned yet, the seek applies
+   * when it is assigned (instead of its committed offset). The next commit commits the new position.
+   */
+  seek(topic: string, partition: number, offset: number): void {
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`bad offset ${offset}`);
+    const state = this.#owned.get(keyOf({ topic, partition }));
+    if (!state) {
+      this.#pendingSeeks.set(keyOf({ topic, partition }), offset);
+      return;
+    }
+    state.position = offset;
+    state.seeks++;
+    state.idleUntil = 0;
+    this.#runner?.wake();
+  }
+
+  /** Stops fetching these partitions (no rebalance: they stay assigned) until `resume`. */
+  pause(partitions: PartitionSelector[]): void {
+    for (const tp of this.#select(partitions)) this.#paused.add(keyOf(tp));
+  }
+
+  resume(partitions: PartitionSelector[]): void {
+    for (const tp of this.#select(partitions)) {
+      this.#paused.delete(keyOf(tp));
+      const state = this.#owned.get(keyOf(tp));
+      if (state) state.idleUntil = 0;
+    }
+    this.#runner?.wake();
+  }
+
+  /** The paused partitions (owned or not). */
+  paused(): TopicPartition[] {
+    return sortPartitions(
+      [...this.#paused].map((key) => {
+        const at = key.lastIndexOf("\u0000");
+        return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+      }),
+    );
+  }
+
+  #select(partitions: PartitionSelector[]): TopicPartition[] {
+    return partitions.flatMap((s) => {
+      if ("partition" in s) return [{ topic: s.topic, partition: s.partition }];
+      const all = Array.from({ length: this.#options.topics[s.topic] ?? 0 }, (_, p) => p);
+      return (s.partitions ?? all).map((partition) => ({ topic: s.topic, partition }));
+    });
   }
 
   /** Commits what is pending, revokes the partitions (listener) and leaves the group. */
@@ -214,8 +266,8 @@ export class CohortConsumer<V = unknown> {
     if (this.#stopped) return this.done();
     this.#halt();
     await this.#loop;
-    await this.#lock.run(async () => {
-      await this.#commitPending().catch(() => {});
+    await this.#rebalances.run(async () => {
+      await this.#commits.run(() => this.#commitPending()).catch(() => {});
       const partitions = this.assignment();
       this.#owned.clear();
       if (partitions.length > 0) await this.#options.listener?.onPartitionsRevoked?.(partitions);
@@ -236,7 +288,7 @@ export class CohortConsumer<V = unknown> {
   #halt(): void {
     this.#stopped = true;
     clearInterval(this.#periodic);
-    this.#wake?.();
+    this.#runner?.wake();
   }
 
   #fail(error: unknown): void {
@@ -244,93 +296,58 @@ export class CohortConsumer<V = unknown> {
     this.abort();
   }
 
-  async #run(): Promise<void> {
-    while (!this.#stopped) {
-      let progressed = false;
-      for (const state of [...this.#owned.values()]) {
-        if (this.#stopped) break;
-        try {
-          progressed = (await this.#lock.run(() => this.#processLocked(state))) || progressed;
-        } catch (error) {
-          this.#fail(error);
-        }
-      }
-      if (!progressed && !this.#stopped) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          setTimeout(resolve, this.#options.idleMs ?? 200);
-        });
-      }
-    }
+  async #processed(count: number): Promise<void> {
+    this.#processedSinceCommit += count;
+    await this.#commitIfDue();
   }
 
-  async #processLocked(state: PartitionState): Promise<boolean> {
-    this.#inBatch = true;
-    try {
-      return await this.#processBatch(state);
-    } finally {
-      this.#inBatch = false;
-    }
+  async #commitIfDue(): Promise<void> {
+    if (commitDue(this.#strategy, this.#processedSinceCommit))
+      await this.#commits.run(() => this.#commitPending());
   }
 
-  /** Fetches and processes one batch of a partition; false when there was nothing new. */
-  async #processBatch(state: PartitionState): Promise<boolean> {
-    const key = keyOf(state);
-    if (this.#owned.get(key) !== state) return false;
-    const { records, logEndOffset } = await this.#options.source.fetch(
-      state.topic,
-      state.partition,
-      state.position,
-      this.#options.maxRecords ?? 100,
-    );
-    state.logEndOffset = logEndOffset;
-    let processed = 0;
-    for (const record of records) {
-      if (record.offset < state.position) continue;
-      // Stop at once when the partition was lost or the consumer stopped; the rest is read again later.
-      if (this.#stopped || this.#owned.get(key) !== state) break;
-      await this.#handler!({ ...record, topic: state.topic, partition: state.partition });
-      state.position = record.offset + 1;
-      processed++;
-      this.#processedSinceCommit++;
-      if (commitDue(this.#strategy, this.#processedSinceCommit)) await this.#commitPending();
-    }
-    return processed > 0;
-  }
-
-  /** Commits the positions that moved (and log ends that changed, for lag). Call with the lock held. */
+  /** Commits the positions that moved (and log ends that changed, for lag). Call under #commits. */
   async #commitPending(options: { only?: TopicPartition[]; rethrow?: boolean } = {}): Promise<void> {
     if (this.#aborted) return;
     const scope = options.only ? new Set(options.only.map(keyOf)) : null;
     const states = [...this.#owned.values()].filter(
       (s) =>
-        (!scope || scope.has(keyOf(s))) && (s.position > s.committed || s.logEndOffset !== s.reportedLogEnd),
+        (!scope || scope.has(keyOf(s))) &&
+        (s.position !== s.committed || s.logEndOffset !== s.reportedLogEnd),
     );
     if (states.length === 0) return;
+    // Snapshots: handlers go on moving positions while the commit is in flight.
     const offsets = states.map((s) => ({
       topic: s.topic,
       partition: s.partition,
       offset: s.position,
       ...(s.logEndOffset === null ? {} : { logEndOffset: s.logEndOffset }),
     }));
+    const processed = this.#processedSinceCommit;
+    if (!(await this.#send(offsets, options.rethrow ?? false))) return;
+    states.forEach((s, i) => {
+      s.committed = offsets[i]!.offset;
+      s.reportedLogEnd = offsets[i]!.logEndOffset ?? null;
+    });
+    if (!scope) this.#processedSinceCommit = Math.max(0, this.#processedSinceCommit - processed);
+  }
+
+  /**
+   * Sends a commit; false when it was not sent (no membership right now) or refused retriably
+   * without `rethrow`. A fenced member (refused as no longer a member) loses its partitions and rejoins.
+   */
+  async #send(offsets: CommitRequest["offsets"], rethrow: boolean): Promise<boolean> {
     try {
-      const committed = await this.#commitFenced(offsets);
-      if (!committed) return; // Not a member right now: nothing may be committed.
+      return await this.#commitFenced(offsets);
     } catch (error) {
       if (error instanceof CohortError && REJECTED.has(error.code)) {
-        // Fenced: the commit is refused and another member may own these partitions. Rejoin.
         await this.#lose(error);
         this.#membership.rejoin(error).catch(() => {});
       }
       // STALE_MEMBER_EPOCH, REBALANCE_IN_PROGRESS, 503: the offsets stay pending for the next commit.
-      if (options.rethrow) throw error;
-      return;
+      if (rethrow) throw error;
+      return false;
     }
-    for (const s of states) {
-      s.committed = s.position;
-      s.reportedLogEnd = s.logEndOffset;
-    }
-    if (!scope) this.#processedSinceCommit = 0;
   }
 
   /**
@@ -340,13 +357,15 @@ export class CohortConsumer<V = unknown> {
    */
   async #commitFenced(offsets: CommitRequest["offsets"]): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
+      // Past the poll interval the member counts as gone (Kafka leaves the group): nothing is committed.
+      if (this.#runner?.live() === false) return false;
       const fence = this.#membership.commitFence();
       if (!fence) return false;
       try {
         await this.admin.commitOffsets(this.#options.groupId, { ...fence, offsets });
         return true;
       } catch (error) {
-        // A consumer-protocol code; a classic heartbeat could rejoin, which waits for the lock held here.
+        // A consumer-protocol code; a classic heartbeat could rejoin, which waits for the commit held here.
         const stale =
           error instanceof CohortError &&
           error.code === "STALE_MEMBER_EPOCH" &&
@@ -357,14 +376,20 @@ export class CohortConsumer<V = unknown> {
     }
   }
 
-  /** Revokes (commit, listener) what is no longer assigned, then takes on what is new. */
+  /**
+   * Revokes what is no longer assigned — the record in hand finishes, pending offsets are committed,
+   * then the listener runs — and takes on what is new.
+   */
   #reconcile(target: TopicPartition[]): Promise<void> {
-    return this.#lock.run(async () => {
+    return this.#rebalances.run(async () => {
       if (this.#aborted) return;
       const revoked = minus(this.assignment(), target);
       const added = minus(target, this.assignment());
       if (revoked.length > 0) {
-        await this.#commitPending({ only: revoked });
+        const states = revoked.map((tp) => this.#owned.get(keyOf(tp))!);
+        for (const state of states) state.released = true;
+        await Promise.all(states.map((s) => s.worker));
+        await this.#commits.run(() => this.#commitPending({ only: revoked }));
         // A refused commit may have reported them lost already: those are not revoked too.
         const held = revoked.filter((tp) => this.#owned.has(keyOf(tp)));
         if (held.length > 0) await this.#options.listener?.onPartitionsRevoked?.(held);
@@ -376,12 +401,12 @@ export class CohortConsumer<V = unknown> {
         if (losses !== this.#losses) return; // Fenced meanwhile: these belong to no membership now.
         for (const state of states) this.#owned.set(keyOf(state), state);
         await this.#options.listener?.onPartitionsAssigned?.(added);
-        this.#wake?.();
+        this.#runner?.wake();
       }
     });
   }
 
-  /** New partitions start at the committed offset, or per autoOffsetReset. */
+  /** New partitions start at a pending seek, the committed offset, or per autoOffsetReset. */
   async #startingPositions(partitions: TopicPartition[], losses: number): Promise<PartitionState[]> {
     const topics = [...new Set(partitions.map((tp) => tp.topic))];
     const { offsets } = await this.#fetchCommitted(topics, losses);
@@ -393,8 +418,13 @@ export class CohortConsumer<V = unknown> {
         if ((!known || known.offset < 0) && this.#options.autoOffsetReset === "latest") {
           position = (await this.#options.source.fetch(tp.topic, tp.partition, 0, 0)).logEndOffset;
         }
-        const logEnd = known?.logEndOffset ?? null;
-        return { ...tp, position, committed: position, logEndOffset: logEnd, reportedLogEnd: logEnd };
+        const state = newPartitionState(tp, position, known?.logEndOffset ?? null);
+        const sought = this.#pendingSeeks.get(keyOf(tp));
+        if (sought !== undefined) {
+          this.#pendingSeeks.delete(keyOf(tp));
+          state.position = sought;
+        }
+        return state;
       }),
     );
   }
@@ -421,6 +451,7 @@ export class CohortConsumer<V = unknown> {
   async #lose(_reason: CohortError): Promise<void> {
     this.#losses++;
     const partitions = this.assignment();
+    for (const state of this.#owned.values()) state.released = true;
     this.#owned.clear();
     this.#processedSinceCommit = 0;
     if (partitions.length > 0) await this.#options.listener?.onPartitionsLost?.(partitions);

@@ -2,14 +2,20 @@
 
 export { CohortAdmin, type GroupPage, type ListGroupsFilter } from "./admin.ts";
 export { CommitStrategies, type CommitStrategy } from "./commit-strategy.ts";
-export {
-  CohortConsumer,
-  type ConsumedRecord,
-  type ConsumerOptions,
-  type RebalanceListener,
-  type RecordSource,
-  type SourceRecord,
-} from "./consumer.ts";
+export { CohortConsumer } from "./consumer.ts";
+export type {
+  Batch,
+  ConsumedRecord,
+  ConsumerOptions,
+  EachBatchPayload,
+  EachMessagePayload,
+  OffsetToCommit,
+  PartitionSelector,
+  RebalanceListener,
+  RecordSource,
+  RunOptions,
+  SourceRecord,
+} from "./consumer-types.ts";
 export { CohortError, type ErrorIssue } from "./errors.ts";
 export {
   type ClientOptions,

@@ -17,6 +17,11 @@ export interface MembershipHost {
   owned(): TopicPartition[];
   /** A failure the membership cannot recover from; the consumer stops. */
   fatal(error: unknown): void;
+  /**
+   * False while a handler has gone longer than the poll interval without progress: timed heartbeats
+   * are skipped, so the coordinator removes the member as Kafka's poll timeout does (default true).
+   */
+  live?(): boolean;
 }
 
 /** The fields an OffsetCommit needs to pass the coordinator's fencing. */

@@ -1,6 +1,6 @@
 /**
- * A promise mutex: record processing, commits and rebalance reconciliation take turns, so a revocation
- * waits for the record in flight and never interleaves with a commit of the same partitions.
+ * A promise mutex: work run through it takes turns. CohortConsumer keeps two — its commits (an older
+ * commit never lands after a newer one) and its reconciliations (one revocation or assignment at a time).
  */
 
 export class ProcessingLock {

@@ -66,3 +66,24 @@ export function consumer(
     ...extra,
   });
 }
+
+/** A record source that counts, per partition, the fetches asked of it and the records it returned. */
+export class CountingSource<V> {
+  readonly fetches = new Map<number, number>();
+  returned = 0;
+  readonly #inner: MemoryLog<V>;
+  readonly #onReturn: ((records: number) => void) | undefined;
+
+  constructor(inner: MemoryLog<V>, onReturn?: (records: number) => void) {
+    this.#inner = inner;
+    this.#onReturn = onReturn;
+  }
+
+  async fetch(topic: string, partition: number, fromOffset: number, maxRecords: number) {
+    this.fetches.set(partition, (this.fetches.get(partition) ?? 0) + 1);
+    const result = await this.#inner.fetch(topic, partition, fromOffset, maxRecords);
+    this.returned += result.records.length;
+    this.#onReturn?.(result.records.length);
+    return result;
+  }
+}
