@@ -26,6 +26,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The npm packages as a user installs them: packed, installed in a temp project, run on the
+      // machine's Node against the coordinator's deploy bundle in Miniflare.
+      {
+        test: {
+          name: "packages",
+          include: ["test/packages/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
       // The coordinator over HTTP on workerd, with JWT auth on.
       workersProject("workers", ["test/integration/**/*.test.ts"], {
         AUTH_MODE: "jwt",
