@@ -7,6 +7,8 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { type Config, readConfig } from "../core/config.ts";
+import { logFailure } from "../log.ts";
+import { adminLog } from "./admin-log.ts";
 import { authenticate } from "./auth.ts";
 import { newApp } from "./openapi.ts";
 import { errorOf, errorResponse } from "./respond.ts";
@@ -30,6 +32,7 @@ function configOf(env: Env): ReturnType<typeof readConfig> {
 }
 
 const v1 = newApp();
+v1.use("*", adminLog);
 v1.use("*", async (c, next) => {
   const read = configOf(c.env);
   if (!read.ok) return errorResponse(c, errorOf("COORDINATOR_NOT_AVAILABLE", read.problem));
@@ -109,7 +112,7 @@ app.onError((err, c) => {
     }
   }
   // A Durable Object that reset, was evicted or is overloaded: retriable, and the only 5xx cohort sends.
-  console.error("cohort: request failed", err);
+  logFailure("request", err, { method: c.req.method, path: new URL(c.req.url).pathname });
   return errorResponse(
     c,
     errorOf("COORDINATOR_NOT_AVAILABLE", "the group coordinator is not available; retry"),
