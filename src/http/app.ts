@@ -1,6 +1,7 @@
 /**
- * The Hono app: configuration, auth and body-limit middleware, the /v1 routes, /health, /openapi.json,
- * and the mapping of everything unexpected to API.md §1 errors (never a 5xx other than 503).
+ * The Hono app: configuration, auth and body-limit middleware, the /v1 routes, /health, /openapi.json
+ * with its reference page /reference, and the mapping of everything unexpected to API.md §1 errors
+ * (never a 5xx other than 503).
  */
 
 import type { MiddlewareHandler } from "hono";
@@ -11,6 +12,7 @@ import { logFailure } from "../log.ts";
 import { adminLog } from "./admin-log.ts";
 import { authenticate } from "./auth.ts";
 import { newApp } from "./openapi.ts";
+import { type OpenApiDocument, referencePage } from "./reference.ts";
 import { errorOf, errorResponse } from "./respond.ts";
 import { classicRoutes } from "./routes/classic.ts";
 import { consumerRoutes } from "./routes/consumer.ts";
@@ -87,7 +89,7 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   scheme: "bearer",
   bearerFormat: "JWT",
 });
-app.doc31("/openapi.json", {
+const OPENAPI = {
   openapi: "3.1.0",
   info: {
     title: "cohort",
@@ -95,6 +97,14 @@ app.doc31("/openapi.json", {
     description: "Kafka-style consumer group coordinator on Cloudflare Durable Objects",
   },
   security: [{ bearer: [] }],
+};
+app.doc31("/openapi.json", OPENAPI);
+
+/** The reference page renders the same document /openapi.json serves (built once per isolate). */
+let reference: ReturnType<typeof referencePage> | null = null;
+app.get("/reference", (c) => {
+  reference ??= referencePage(app.getOpenAPI31Document(OPENAPI) as OpenApiDocument);
+  return c.html(reference);
 });
 
 app.notFound((c) =>
