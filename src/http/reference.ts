@@ -89,6 +89,8 @@ export function exampleOf(schema: Schema | undefined, doc: OpenApiDocument, dept
 const typeOf = (schema: Schema | undefined): string => {
   if (!schema) return "";
   if (Array.isArray(schema.enum)) return schema.enum.join(" | ");
+  const choice = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
+  if (choice) return choice.map(typeOf).join(" | ");
   if (schema.type === "array") return `${typeOf(schema.items as Schema)}[]`;
   return Array.isArray(schema.type) ? schema.type.join(" | ") : String(schema.type ?? "");
 };
@@ -149,7 +151,7 @@ nav ul { columns: 2; padding-left: 1.2rem; font-size: 13px; }
 .get { background: #1f6feb; } .post { background: #1a7f37; } .delete { background: #cf222e; } .put, .patch { background: #9a6700; }
 table { border-collapse: collapse; margin: .5rem 0; } td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
 form { display: grid; gap: .4rem; background: #f6f8fa; padding: .75rem; border-radius: 6px; }
-label { display: grid; font-size: 13px; } input, textarea { font: 13px ui-monospace, monospace; padding: 4px; }
+label { display: grid; font-size: 13px; } header label { display: block; } input, textarea { font: 13px ui-monospace, monospace; padding: 4px; }
 button { justify-self: start; padding: 4px 14px; } output { white-space: pre-wrap; font: 12px ui-monospace, monospace; }
 pre { background: #f6f8fa; padding: .5rem; overflow: auto; font-size: 12px; } .note { color: #57606a; }`;
 
