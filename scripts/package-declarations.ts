@@ -32,6 +32,12 @@ const NODE_FLAGS =
 const toJsSpecifiers = (text: string): string =>
   text.replace(/((?:from\s+|import\()["'])(\.{1,2}\/[^"']+)\.ts(["'])/g, "$1$2.js$3");
 
+/** The checker builds object types for one line; a user reading them in an editor wants one member a line. */
+function multiline(node: ts.Node): void {
+  if (ts.isTypeLiteralNode(node)) ts.setEmitFlags(node, ts.getEmitFlags(node) & ~ts.EmitFlags.SingleLine);
+  ts.forEachChild(node, multiline);
+}
+
 function flattenSchemaAliases(checker: ts.TypeChecker): ts.TransformerFactory<ts.SourceFile | ts.Bundle> {
   return (context) => {
     const visit = (node: ts.Node): ts.Node | undefined => {
@@ -44,6 +50,7 @@ function flattenSchemaAliases(checker: ts.TypeChecker): ts.TransformerFactory<ts
         const type = checker.getTypeAtLocation(original.name);
         const expanded = checker.typeToTypeNode(type, original, NODE_FLAGS);
         if (!expanded) throw new Error(`cannot expand ${original.name.text}`);
+        multiline(expanded);
         return context.factory.updateTypeAliasDeclaration(
           node,
           node.modifiers,
