@@ -17,22 +17,36 @@ const SRC = join(ROOT, "src");
 const CLIENT = join(ROOT, "packages/client");
 const CLI = join(ROOT, "packages/cli");
 
-async function version(pkg: string): Promise<string> {
-  return JSON.parse(await readFile(join(pkg, "package.json"), "utf8")).version;
+/**
+ * Empties a package's dist/ and bundles one entry of src/ into it as an ES module, headed by the
+ * package's name and version (and `head`, e.g. a shebang).
+ */
+async function bundle(
+  pkg: string,
+  entry: string,
+  outfile: string,
+  target: { platform: "neutral" | "node"; target: string; head?: string },
+): Promise<string> {
+  const dist = join(pkg, "dist");
+  await rm(dist, { recursive: true, force: true });
+  const { name, version } = JSON.parse(await readFile(join(pkg, "package.json"), "utf8"));
+  await build({
+    entryPoints: [join(SRC, entry)],
+    bundle: true,
+    format: "esm",
+    platform: target.platform,
+    target: target.target,
+    outfile: join(dist, outfile),
+    banner: { js: `${target.head ?? ""}/* ${name} ${version} */` },
+    logLevel: "warning",
+  });
+  return dist;
 }
 
 async function buildClient(): Promise<void> {
-  const dist = join(CLIENT, "dist");
-  await rm(dist, { recursive: true, force: true });
-  await build({
-    entryPoints: [join(SRC, "client/index.ts")],
-    bundle: true,
-    format: "esm",
+  const dist = await bundle(CLIENT, "client/index.ts", "index.mjs", {
     platform: "neutral",
     target: "es2022",
-    outfile: join(dist, "index.mjs"),
-    banner: { js: `/* @cohort/client ${await version(CLIENT)} */` },
-    logLevel: "warning",
   });
   const declarations = packageDeclarations(join(SRC, "client/index.ts"), SRC);
   for (const [name, text] of declarations) {
@@ -46,17 +60,10 @@ async function buildClient(): Promise<void> {
 }
 
 async function buildCli(): Promise<void> {
-  const dist = join(CLI, "dist");
-  await rm(dist, { recursive: true, force: true });
-  await build({
-    entryPoints: [join(SRC, "cli/bin.ts")],
-    bundle: true,
-    format: "esm",
+  await bundle(CLI, "cli/bin.ts", "cohort.mjs", {
     platform: "node",
     target: "node20",
-    outfile: join(dist, "cohort.mjs"),
-    banner: { js: `#!/usr/bin/env node\n/* @cohort/cli ${await version(CLI)} */` },
-    logLevel: "warning",
+    head: "#!/usr/bin/env node\n",
   });
 }
 

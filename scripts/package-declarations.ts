@@ -34,7 +34,7 @@ const toJsSpecifiers = (text: string): string =>
 
 /** The checker builds object types for one line; a user reading them in an editor wants one member a line. */
 function multiline(node: ts.Node): void {
-  if (ts.isTypeLiteralNode(node)) ts.setEmitFlags(node, ts.getEmitFlags(node) & ~ts.EmitFlags.SingleLine);
+  if (ts.isTypeLiteralNode(node)) ts.setEmitFlags(node, ts.EmitFlags.None);
   ts.forEachChild(node, multiline);
 }
 
