@@ -103,13 +103,10 @@ describe("the packed tarballs", () => {
   });
 
   it("type-check a user's Worker against the installed declarations (Bundler and NodeNext resolution)", async () => {
-    await sh(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: project.dir });
-    await sh(
-      process.execPath,
-      [TSC, "-p", "tsconfig.json", "--module", "NodeNext", "--moduleResolution", "NodeNext"],
-      {
-        cwd: project.dir,
-      },
+    const bundler = ["-p", "tsconfig.json"];
+    const nodeNext = [...bundler, "--module", "NodeNext", "--moduleResolution", "NodeNext"];
+    await Promise.all(
+      [bundler, nodeNext].map((args) => sh(process.execPath, [TSC, ...args], { cwd: project.dir })),
     );
   });
 });

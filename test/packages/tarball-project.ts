@@ -6,7 +6,7 @@
 
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,9 +59,48 @@ export async function systemNode(): Promise<{ path: string; version: string }> {
   throw new Error("no node outside node_modules/.bin on the PATH");
 }
 
-/** Builds packages/*, packs them, and installs the tarballs (offline: they have no dependencies). */
+/** Newest (or oldest) modification time of the files under `paths`. */
+async function mtime(
+  paths: string[],
+  pick: (a: number, b: number) => number,
+  start: number,
+): Promise<number> {
+  let result = start;
+  for (const path of paths) {
+    if (!existsSync(path)) return Number.NaN;
+    const entries = (await stat(path)).isDirectory()
+      ? (await readdir(path, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())
+      : [];
+    const files = entries.length ? entries.map((e) => join(e.parentPath, e.name)) : [path];
+    for (const file of files) result = pick(result, (await stat(file)).mtimeMs);
+  }
+  return result;
+}
+
+/** Rebuilds packages/* when a source they are built from changed since (prepare built them). */
+async function buildIfStale(packages: string[]): Promise<void> {
+  const sources = [
+    ...["client", "cli", "api", "core", "assignors"].map((dir) => `src/${dir}`),
+    "scripts/build-packages.ts",
+    "scripts/package-declarations.ts",
+    ...packages.map((p) => `${p}/package.json`),
+  ];
+  const newest = await mtime(
+    sources.map((p) => join(ROOT, p)),
+    Math.max,
+    0,
+  );
+  const built = await mtime(
+    packages.map((p) => join(ROOT, p, "dist")),
+    Math.min,
+    Number.POSITIVE_INFINITY,
+  );
+  if (!(built > newest)) await sh(process.execPath, [join(ROOT, "scripts/build-packages.ts")], { cwd: ROOT });
+}
+
+/** Packs packages/* (built if stale) and installs the tarballs (offline: they have no dependencies). */
 export async function tarballProject(packages: string[]): Promise<TarballProject> {
-  await sh(process.execPath, [join(ROOT, "scripts/build-packages.ts")], { cwd: ROOT });
+  await buildIfStale(packages);
   const base = await mkdtemp(join(tmpdir(), "cohort-packages-"));
   const tarballs = join(base, "tarballs");
   const dir = join(base, "project");
