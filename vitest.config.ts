@@ -12,6 +12,9 @@ function workersProject(name: string, include: string[], bindings: Record<string
 
 export default defineConfig({
   test: {
+    // cohort's structured log lines (src/log.ts) are the product's output, not the tests': kept out of
+    // the report (tests that check them spy on console), shown with COHORT_TEST_LOGS=1.
+    onConsoleLog: (log) => process.env.COHORT_TEST_LOGS === "1" || !log.startsWith('{"event":"cohort.'),
     projects: [
       // Pure core and assignors in plain Node: no runtime, fake clocks.
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
