@@ -25,7 +25,7 @@ async function bundle(
   pkg: string,
   entry: string,
   outfile: string,
-  target: { platform: "neutral" | "node"; target: string; head?: string },
+  target: { platform: "neutral" | "node"; target: string; head?: string; versionConstant?: string },
 ): Promise<string> {
   const dist = join(pkg, "dist");
   await rm(dist, { recursive: true, force: true });
@@ -38,6 +38,7 @@ async function bundle(
     target: target.target,
     outfile: join(dist, outfile),
     banner: { js: `${target.head ?? ""}/* ${name} ${version} */` },
+    define: target.versionConstant ? { [target.versionConstant]: JSON.stringify(version) } : {},
     logLevel: "warning",
   });
   return dist;
@@ -64,6 +65,7 @@ async function buildCli(): Promise<void> {
     platform: "node",
     target: "node20",
     head: "#!/usr/bin/env node\n",
+    versionConstant: "COHORT_CLI_VERSION",
   });
 }
 

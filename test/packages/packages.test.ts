@@ -159,6 +159,8 @@ describe("used outside the repository", () => {
 
   it("(c) `cohort groups list` from the installed CLI runs on the machine's Node", async () => {
     const cohort = join(project.dir, "node_modules/.bin/cohort");
+    const { version } = JSON.parse(await readFile(join(ROOT, "packages/cli/package.json"), "utf8"));
+    expect((await sh(node.path, [cohort, "--version"])).stdout.trim()).toBe(version);
     let stdout = "";
     // The listing follows the groups' changes through the directory, off the request path.
     for (let attempt = 0; attempt < 50; attempt++) {
