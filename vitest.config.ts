@@ -29,6 +29,16 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The API reference (Swagger UI as static assets) in headless Chromium, against wrangler dev.
+      {
+        test: {
+          name: "reference",
+          include: ["test/reference/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       // The npm packages as a user installs them: packed, installed in a temp project, run on the
       // machine's Node against the coordinator's deploy bundle in Miniflare.
       {

@@ -1,7 +1,7 @@
 /**
  * The Hono app: configuration, auth and body-limit middleware, the /v1 routes, /health, /openapi.json
- * with its reference page /reference, and the mapping of everything unexpected to API.md §1 errors
- * (never a 5xx other than 503).
+ * (which the API reference, Swagger UI as static assets in public/reference/, reads), and the mapping
+ * of everything unexpected to API.md §1 errors (never a 5xx other than 503).
  */
 
 import type { MiddlewareHandler } from "hono";
@@ -12,7 +12,6 @@ import { logFailure } from "../log.ts";
 import { adminLog } from "./admin-log.ts";
 import { authenticate } from "./auth.ts";
 import { newApp } from "./openapi.ts";
-import { type OpenApiDocument, referencePage } from "./reference.ts";
 import { errorOf, errorResponse } from "./respond.ts";
 import { classicRoutes } from "./routes/classic.ts";
 import { consumerRoutes } from "./routes/consumer.ts";
@@ -89,7 +88,7 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   scheme: "bearer",
   bearerFormat: "JWT",
 });
-const OPENAPI = {
+app.doc31("/openapi.json", {
   openapi: "3.1.0",
   info: {
     title: "cohort",
@@ -97,14 +96,6 @@ const OPENAPI = {
     description: "Kafka-style consumer group coordinator on Cloudflare Durable Objects",
   },
   security: [{ bearer: [] }],
-};
-app.doc31("/openapi.json", OPENAPI);
-
-/** The reference page renders the same document /openapi.json serves (built once per isolate). */
-let reference: ReturnType<typeof referencePage> | null = null;
-app.get("/reference", (c) => {
-  reference ??= referencePage(app.getOpenAPI31Document(OPENAPI) as OpenApiDocument);
-  return c.html(reference);
 });
 
 app.notFound((c) =>
