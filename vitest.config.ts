@@ -12,6 +12,9 @@ function workersProject(name: string, include: string[], bindings: Record<string
 
 export default defineConfig({
   test: {
+    // cohort's structured log lines (src/log.ts) are the product's output, not the tests': kept out of
+    // the report (tests that check them spy on console), shown with COHORT_TEST_LOGS=1.
+    onConsoleLog: (log) => process.env.COHORT_TEST_LOGS === "1" || !log.startsWith('{"event":"cohort.'),
     projects: [
       // Pure core and assignors in plain Node: no runtime, fake clocks.
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
@@ -35,6 +38,27 @@ export default defineConfig({
           globalSetup: ["test/browser/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      // The API reference (Swagger UI as static assets) in headless Chromium, against wrangler dev.
+      {
+        test: {
+          name: "reference",
+          include: ["test/reference/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      // The npm packages as a user installs them: packed, installed in a temp project, run on the
+      // machine's Node against the coordinator's deploy bundle in Miniflare.
+      {
+        test: {
+          name: "packages",
+          include: ["test/packages/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       // The coordinator over HTTP on workerd, with JWT auth on.

@@ -52,6 +52,7 @@ import {
   parseHeartbeatMessage,
   type WatchAttachment,
 } from "./http/socket-messages.ts";
+import { logFailure } from "./log.ts";
 import * as share from "./share-shell.ts";
 import type { LagSample } from "./storage/history-store.ts";
 import { isExpired, send } from "./watch-sockets.ts";
@@ -224,7 +225,7 @@ export class GroupObject extends GroupShell {
       this.pushAssignments(socket.memberId, group);
     } catch (err) {
       // A failed step was rolled back; the member retries as after any 503.
-      console.error("cohort: socket heartbeat failed", socket.groupId, err);
+      logFailure("socket_heartbeat", err, { groupId: socket.groupId, memberId: socket.memberId });
       send(ws, errorReply({ code: "COORDINATOR_NOT_AVAILABLE", message: "the heartbeat failed; retry" }));
     }
   }

@@ -19,6 +19,7 @@ import { shareSettings } from "./core/share/share-types.ts";
 import { DirectoryOutbox } from "./directory/outbox.ts";
 import { directoryOf } from "./directory/shards.ts";
 import { writeHistory } from "./history-shell.ts";
+import { logFailure, logGroupStep, markGroup } from "./log.ts";
 import * as share from "./share-shell.ts";
 import { GroupStore } from "./storage/group-store.ts";
 import { WatchSockets } from "./watch-sockets.ts";
@@ -137,6 +138,7 @@ export abstract class GroupShell extends DurableObject<Env> {
     let next: number | null = null;
     share.configureShare(group, shareSettings(this.config));
     group.checkpoint();
+    const mark = markGroup(group);
     try {
       this.ctx.storage.transactionSync(() => {
         group.onDeadlines(now);
@@ -157,6 +159,7 @@ export abstract class GroupShell extends DurableObject<Env> {
       await this.arm(this.alarmRetryAt, true);
       return;
     }
+    logGroupStep(mark, this.group ?? group, "deadline");
     group.markSaved();
     group.keepChanges();
     this.alarmFailures = 0;
@@ -197,6 +200,7 @@ export abstract class GroupShell extends DurableObject<Env> {
     const before = this.group;
     share.configureShare(before, shareSettings(config));
     before?.checkpoint();
+    const mark = markGroup(before);
     let result: Result<T> = fail("COORDINATOR_NOT_AVAILABLE", "not run");
     let written: Group | null = null;
     try {
@@ -235,6 +239,7 @@ export abstract class GroupShell extends DurableObject<Env> {
       onFailure?.();
       return fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator could not complete the request; retry");
     }
+    logGroupStep(mark, this.group ?? before, "request");
     (written as Group | null)?.markSaved();
     before?.keepChanges();
     // Sent, not awaited: the request never waits for the directory (a failure is the alarm's to retry).
@@ -278,16 +283,7 @@ export abstract class GroupShell extends DurableObject<Env> {
    * undid the failed step. Memory = SQLite = before, and no member's timer restarts.
    */
   private recover(before: Group | null, err: unknown, entry: string): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    console.error(
-      JSON.stringify({
-        event: "cohort.failure",
-        entry,
-        groupId: before?.groupId ?? this.group?.groupId ?? null,
-        error: error.message,
-        stack: error.stack?.split("\n").slice(0, 4).join(" | "),
-      }),
-    );
+    logFailure(entry, err, { groupId: before?.groupId ?? this.group?.groupId ?? null });
     before?.rollback();
     try {
       // The staged version rolled back with the transaction.

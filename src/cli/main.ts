@@ -47,6 +47,7 @@ Options:
   --token JWT    bearer token (env COHORT_TOKEN)
   --json         print the result as JSON
   -h, --help     this help
+  -V, --version  the CLI's version
 
 Exit codes: 0 ok, 1 coordinator error (or coordinator unreachable), 2 usage error.`;
 
@@ -85,10 +86,16 @@ export interface Io {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   fetch?: typeof fetch;
+  /** Printed by `--version`: the package's version in the @cohort/cli bundle. */
+  version?: string;
 }
 
 /** Runs one command line; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    io.stdout(io.version ?? "unknown");
+    return EXIT_OK;
+  }
   try {
     const output = await run(argv, io);
     if (output === null) {

@@ -20,6 +20,7 @@
  */
 
 import type { Group, GroupSummary } from "../core/group.ts";
+import { log } from "../log.ts";
 
 /** A send not answered by then counts as failed (a hung shard must not stop the retries). */
 export const SEND_TIMEOUT_MS = 5_000;
@@ -166,9 +167,7 @@ export class DirectoryOutbox {
       this.inFlight = false;
       this.failures++;
       this.retryAt = Date.now() + retryDelay(this.failures);
-      console.error(
-        JSON.stringify({ event: "cohort.directory.retry", groupId, version, error: String(err) }),
-      );
+      log("warn", { event: "cohort.directory.retry", groupId, version, error: String(err) });
       this.host.schedule(this.retryAt);
       return;
     } finally {

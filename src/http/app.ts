@@ -1,6 +1,7 @@
 /**
- * The Hono app: configuration, auth and body-limit middleware, the /v1 routes, /health, /openapi.json,
- * and the mapping of everything unexpected to API.md §1 errors (never a 5xx other than 503).
+ * The Hono app: configuration, auth and body-limit middleware, the /v1 routes, /health, /openapi.json
+ * (which the API reference, Swagger UI as static assets in public/reference/, reads), and the mapping
+ * of everything unexpected to API.md §1 errors (never a 5xx other than 503).
  */
 
 import type { MiddlewareHandler } from "hono";
@@ -8,6 +9,8 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { consoleApp } from "../console/routes.tsx";
 import { type Config, readConfig } from "../core/config.ts";
+import { logFailure } from "../log.ts";
+import { adminLog } from "./admin-log.ts";
 import { authenticate } from "./auth.ts";
 import { newApp } from "./openapi.ts";
 import { errorOf, errorResponse } from "./respond.ts";
@@ -32,6 +35,7 @@ function configOf(env: Env): ReturnType<typeof readConfig> {
 }
 
 const v1 = newApp();
+v1.use("*", adminLog);
 v1.use("*", async (c, next) => {
   const read = configOf(c.env);
   if (!read.ok) return errorResponse(c, errorOf("COORDINATOR_NOT_AVAILABLE", read.problem));
@@ -117,7 +121,7 @@ app.onError((err, c) => {
     }
   }
   // A Durable Object that reset, was evicted or is overloaded: retriable, and the only 5xx cohort sends.
-  console.error("cohort: request failed", err);
+  logFailure("request", err, { method: c.req.method, path: new URL(c.req.url).pathname });
   return errorResponse(
     c,
     errorOf("COORDINATOR_NOT_AVAILABLE", "the group coordinator is not available; retry"),
