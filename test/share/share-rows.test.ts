@@ -1,15 +1,18 @@
 /**
  * What share requests cost in SQLite rows (the object's own counts, `stats()`): a steady heartbeat
  * and an acquire (locks are memory only) write none; acknowledgements write the rows of the
- * share-partitions they changed, however many offsets they cover; 1,000 records acquired 100 at a
+ * share-partitions they changed, however many offsets they cover (plus at most one lag sample a minute); 1,000 records acquired 100 at a
  * time with piggybacked accepts write at most 20 rows (the issue's bound).
  */
 
 import { expect, it } from "vitest";
-import { freshGroup } from "../integration/helpers";
+import { call, freshGroup } from "../integration/helpers";
 import { ack, acknowledge, beatShare, joinShare, type ShareMember, stub, take } from "./share-helpers";
 
 const written = async (g: string) => (await stub(g).stats()).rowsWritten;
+
+/** The group's lag samples (API.md §8): a share acknowledgement takes at most one per minute. */
+const samples = async (g: string) => (await call("GET", `/v1/groups/${g}/lag/history`)).body.samples.length;
 
 /** Rows `step` writes in the group's object. */
 async function rowsOf(g: string, step: () => Promise<unknown>): Promise<number> {
@@ -31,10 +34,13 @@ it("writes no row for a steady heartbeat or an acquire, and one per share-partit
   // The larger log end is persisted (one row); the locks are not.
   expect(acquiring).toBeLessThanOrEqual(1);
   expect(await rowsOf(g, () => take(g, a, [], { maxRecords: 10 }))).toBe(0);
-  // Every offset in flight (up to the cap) accepted in one entry: one share-partition row.
-  expect(
-    await rowsOf(g, () => acknowledge(g, { memberId: "a", acknowledgements: ack(held, "accept") })),
-  ).toBe(1);
+  // Every offset in flight (up to the cap) accepted in one entry: one share-partition row, and the
+  // minute's lag sample if this is the group's first acknowledgement of that minute.
+  const sampled = await samples(g);
+  const accepting = await rowsOf(g, () =>
+    acknowledge(g, { memberId: "a", acknowledgements: ack(held, "accept") }),
+  );
+  expect(accepting - ((await samples(g)) - sampled)).toBe(1);
 });
 
 it("writes at most 20 rows for 1,000 records acquired 100 at a time with piggybacked accepts", async () => {
