@@ -62,7 +62,9 @@ export function lagTrend(samples: readonly LagSample[]): Trend {
   return { arrow: "→", words: "steady" };
 }
 
-const plural = (n: unknown, word: string) => `${str(n)} ${word}${n === 1 ? "" : "s"}`;
+/** `1 member`, `2 members`, `1,000 records`: a count and its noun, singular only for exactly 1. */
+export const plural = (n: unknown, word: string, many = `${word}s`) =>
+  `${typeof n === "number" ? count(n) : str(n)} ${n === 1 ? word : many}`;
 const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : "?");
 
 /** One line describing an event of API.md §8 (the detail shapes in BRIEF.md's history interface). */
@@ -87,16 +89,17 @@ export function describeEvent(e: GroupEvent): string {
       return `state ${str(d.from)} → ${str(d.to)}`;
     case "offsets_reset": {
       const parts = Array.isArray(d.partitions) ? d.partitions.length : 0;
-      return `offsets of ${str(d.topic)} reset on ${parts} partition${parts === 1 ? "" : "s"}`;
+      return `offsets of ${str(d.topic)} reset on ${plural(parts, "partition")}`;
     }
     case "offsets_deleted": {
-      const parts = Array.isArray(d.partitions) ? d.partitions.join(", ") : "?";
-      return `offsets of ${str(d.topic)} deleted (partitions ${parts})`;
+      const parts = Array.isArray(d.partitions) ? d.partitions : [];
+      const word = parts.length === 1 ? "partition" : "partitions";
+      return `offsets of ${str(d.topic)} deleted (${word} ${parts.length > 0 ? parts.join(", ") : "?"})`;
     }
     case "share_archived":
       return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} archived (${str(d.reason).replaceAll("_", " ")})`;
     case "share_redriven":
-      return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} redriven (${str(d.count)} offsets)`;
+      return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} redriven (${plural(d.count, "offset")})`;
     default:
       return e.type;
   }
@@ -105,7 +108,7 @@ export function describeEvent(e: GroupEvent): string {
 /** A member's assignment as text: `orders: 0, 1, 2; payments: 4`, or the classic protocol's opaque bytes. */
 export function assignmentText(assignment: { topic: string; partitions: number[] }[] | string): string {
   if (typeof assignment === "string") {
-    return assignment === "" ? "—" : `opaque (${assignment.length} characters)`;
+    return assignment === "" ? "—" : `opaque (${plural(assignment.length, "character")})`;
   }
   if (assignment.length === 0) return "—";
   return assignment.map((a) => `${a.topic}: ${a.partitions.join(", ")}`).join("; ");
