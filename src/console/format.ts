@@ -42,6 +42,20 @@ export function stateClass(state: string): string {
 const numbers = new Intl.NumberFormat("en-US");
 export const count = (n: number | null | undefined) => (typeof n === "number" ? numbers.format(n) : "—");
 
+/** The longest subject the header shows, in characters (code points); a longer one ends in "…". */
+export const SUBJECT_SHOWN = 64;
+
+/**
+ * A token's `sub` for display: control and bidi-override characters dropped (they could make the
+ * line read as someone else), then cut to SUBJECT_SHOWN characters without splitting a surrogate pair.
+ * JSX escapes the result like any text.
+ */
+export function subjectText(sub: string): string {
+  const chars = Array.from(sub.replace(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, ""));
+  if (chars.length === 0) return "(a subject without printable characters)";
+  return chars.length > SUBJECT_SHOWN ? `${chars.slice(0, SUBJECT_SHOWN - 1).join("")}…` : chars.join("");
+}
+
 /** A timestamp as ISO (for `datetime`) and as a short UTC text. */
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const utc = (ms: number) => `${iso(ms).replace("T", " ").slice(0, 19)} UTC`;

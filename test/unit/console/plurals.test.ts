@@ -57,7 +57,7 @@ describe("plurals", () => {
         fields: resetFields({}),
         preview: null,
         problem: null,
-        viewer: { signedIn: false, expiresAt: null, admin: true },
+        viewer: { signedIn: false, subject: null, expiresAt: null, admin: true },
         flash: null,
       });
     expect(String(await page(1))).toContain("The group has 1 member:");
