@@ -1,6 +1,9 @@
 // cohort console: refreshes each [data-testid="live"] region from its data-live-src every few seconds.
 // One request in flight at most (the next timer is set only after it finished), paused while the tab
 // is hidden, and stopped (with a note) when the session ends. Without this script, reloading works.
+// While keyboard focus is inside a region (a button, a field being edited, a scrollable table) the
+// region is not replaced, so focus and input stay where the operator put them (WCAG 2.1.1, 2.4.3);
+// it refreshes again at the next tick after focus leaves. An unchanged answer is not swapped in.
 (() => {
   const INTERVAL_MS = 4000;
 
@@ -10,6 +13,12 @@
     let timer = null;
     let inFlight = false;
     let stopped = false;
+    let shown = null; // the last HTML swapped in
+
+    const focusInside = () => {
+      const active = document.activeElement;
+      return active !== null && active !== document.body && region.contains(active);
+    };
 
     const schedule = () => {
       if (stopped || timer !== null || inFlight || document.hidden) return;
@@ -29,6 +38,12 @@
     async function refresh() {
       timer = null;
       if (document.hidden) return;
+      if (focusInside()) {
+        region.setAttribute("data-live-held", "focus");
+        schedule();
+        return;
+      }
+      region.removeAttribute("data-live-held");
       inFlight = true;
       try {
         const response = await fetch(src, {
@@ -38,8 +53,14 @@
         });
         if (response.status === 401) stop("signed out");
         else if (response.ok) {
-          region.innerHTML = await response.text();
-          region.setAttribute("data-refreshed-at", new Date().toISOString());
+          const html = await response.text();
+          // Focus may have moved in while the request was out: keep it, try again next tick.
+          if (focusInside()) region.setAttribute("data-live-held", "focus");
+          else {
+            if (html !== shown) region.innerHTML = html;
+            shown = html;
+            region.setAttribute("data-refreshed-at", new Date().toISOString());
+          }
         } else if (response.status === 403 || response.status === 404) stop(`HTTP ${response.status}`);
       } catch {
         // A network hiccup: try again at the next tick.

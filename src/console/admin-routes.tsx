@@ -7,6 +7,7 @@
 import type { Hono } from "hono";
 import { groupPath, type ResetResult } from "./api.ts";
 import { takeFlash } from "./flash.ts";
+import { plural } from "./format.ts";
 import { ConfirmPage } from "./layout.tsx";
 import { ResetPage, type ResetPageProps, resetBody, resetDoneMessage, resetFields } from "./reset-page.tsx";
 import { adminRoute, afterAction, badRequest, type C, failPage, groupUrl } from "./responses.tsx";
@@ -153,7 +154,7 @@ export function adminRoutes(app: Hono<ConsoleEnv>): void {
         .get("api")
         .call<{ redriven: number }>("POST", groupPath(id, "/share/archived/redrive"), body);
       return afterAction(c, id, result, {
-        message: (r) => `${r.redriven} offsets of ${what} redriven.`,
+        message: (r) => `${plural(r.redriven, "offset")} of ${what} redriven.`,
         testid: "redrive-done",
         to: groupUrl(id),
       });

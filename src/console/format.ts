@@ -42,6 +42,20 @@ export function stateClass(state: string): string {
 const numbers = new Intl.NumberFormat("en-US");
 export const count = (n: number | null | undefined) => (typeof n === "number" ? numbers.format(n) : "—");
 
+/** The longest subject the header shows, in characters (code points); a longer one ends in "…". */
+export const SUBJECT_SHOWN = 64;
+
+/**
+ * A token's `sub` for display: control and bidi-override characters dropped (they could make the
+ * line read as someone else), then cut to SUBJECT_SHOWN characters without splitting a surrogate pair.
+ * JSX escapes the result like any text.
+ */
+export function subjectText(sub: string): string {
+  const chars = Array.from(sub.replace(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, ""));
+  if (chars.length === 0) return "(a subject without printable characters)";
+  return chars.length > SUBJECT_SHOWN ? `${chars.slice(0, SUBJECT_SHOWN - 1).join("")}…` : chars.join("");
+}
+
 /** A timestamp as ISO (for `datetime`) and as a short UTC text. */
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const utc = (ms: number) => `${iso(ms).replace("T", " ").slice(0, 19)} UTC`;
@@ -62,7 +76,9 @@ export function lagTrend(samples: readonly LagSample[]): Trend {
   return { arrow: "→", words: "steady" };
 }
 
-const plural = (n: unknown, word: string) => `${str(n)} ${word}${n === 1 ? "" : "s"}`;
+/** `1 member`, `2 members`, `1,000 records`: a count and its noun, singular only for exactly 1. */
+export const plural = (n: unknown, word: string, many = `${word}s`) =>
+  `${typeof n === "number" ? count(n) : str(n)} ${n === 1 ? word : many}`;
 const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : "?");
 
 /** One line describing an event of API.md §8 (the detail shapes in BRIEF.md's history interface). */
@@ -87,16 +103,17 @@ export function describeEvent(e: GroupEvent): string {
       return `state ${str(d.from)} → ${str(d.to)}`;
     case "offsets_reset": {
       const parts = Array.isArray(d.partitions) ? d.partitions.length : 0;
-      return `offsets of ${str(d.topic)} reset on ${parts} partition${parts === 1 ? "" : "s"}`;
+      return `offsets of ${str(d.topic)} reset on ${plural(parts, "partition")}`;
     }
     case "offsets_deleted": {
-      const parts = Array.isArray(d.partitions) ? d.partitions.join(", ") : "?";
-      return `offsets of ${str(d.topic)} deleted (partitions ${parts})`;
+      const parts = Array.isArray(d.partitions) ? d.partitions : [];
+      const word = parts.length === 1 ? "partition" : "partitions";
+      return `offsets of ${str(d.topic)} deleted (${word} ${parts.length > 0 ? parts.join(", ") : "?"})`;
     }
     case "share_archived":
       return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} archived (${str(d.reason).replaceAll("_", " ")})`;
     case "share_redriven":
-      return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} redriven (${str(d.count)} offsets)`;
+      return `${str(d.topic)}-${str(d.partition)} offsets ${str(d.firstOffset)}–${str(d.lastOffset)} redriven (${plural(d.count, "offset")})`;
     default:
       return e.type;
   }
@@ -105,7 +122,7 @@ export function describeEvent(e: GroupEvent): string {
 /** A member's assignment as text: `orders: 0, 1, 2; payments: 4`, or the classic protocol's opaque bytes. */
 export function assignmentText(assignment: { topic: string; partitions: number[] }[] | string): string {
   if (typeof assignment === "string") {
-    return assignment === "" ? "—" : `opaque (${assignment.length} characters)`;
+    return assignment === "" ? "—" : `opaque (${plural(assignment.length, "character")})`;
   }
   if (assignment.length === 0) return "—";
   return assignment.map((a) => `${a.topic}: ${a.partitions.join(", ")}`).join("; ");

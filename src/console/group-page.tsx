@@ -18,7 +18,7 @@ import {
 } from "./api.ts";
 import { StateBadge } from "./badges.tsx";
 import type { Flash } from "./flash.ts";
-import { count, iso } from "./format.ts";
+import { count, iso, plural } from "./format.ts";
 import { EventsList, type EventsState, LagTable, MembersTable } from "./group-parts.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { ShareArchived, ShareInFlight } from "./share-parts.tsx";
@@ -131,8 +131,8 @@ const DeleteControl: FC<{ group: GroupView }> = ({ group }) => {
               Delete group…
             </button>{" "}
             <span id="delete-why" data-testid="delete-disabled-reason">
-              The group still has {members} member{members === 1 ? "" : "s"}: a group can be deleted only when
-              it is empty (NON_EMPTY_GROUP). Stop its consumers first.
+              The group still has {plural(members, "member")}: a group can be deleted only when it is empty
+              (NON_EMPTY_GROUP). Stop its consumers first.
             </span>
           </>
         ) : (

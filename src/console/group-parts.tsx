@@ -8,6 +8,10 @@ import type { GroupEvent, GroupView, LagView } from "./api.ts";
 import { assignmentText, count, describeEvent, iso, utc } from "./format.ts";
 import { Columns, TableWrap } from "./layout.tsx";
 
+/**
+ * The key columns first (member, client id, assignment): at a phone's width they are on screen and
+ * only host, epoch and static instance scroll sideways within the table.
+ */
 export const MembersTable: FC<{ group: GroupView }> = ({ group }) => {
   const epochHeader = group.type === "classic" ? "Generation" : "Member epoch";
   return (
@@ -17,24 +21,24 @@ export const MembersTable: FC<{ group: GroupView }> = ({ group }) => {
         <p class="empty">No members: nobody is consuming for this group.</p>
       ) : null}
       <TableWrap label="Members">
-        <table data-testid="members-table">
+        <table data-testid="members-table" class="wrapping">
           <caption class="sr-only">Members of {group.groupId}</caption>
           <Columns
-            names={["Member", "Client id", "Host", epochHeader, "Static instance", "Assignment"]}
+            names={["Member", "Client id", "Assignment", "Host", epochHeader, "Static instance"]}
             numeric={[epochHeader]}
           />
           <tbody>
             {group.members.map((m) => (
               <tr data-testid="member-row" data-member-id={m.memberId}>
-                <th scope="row" class="mono">
+                <th scope="row" class="mono wrap">
                   {m.memberId}
                   {m.memberId === group.leaderId ? <span class="tag"> leader</span> : null}
                 </th>
-                <td>{m.clientId || "—"}</td>
-                <td>{m.clientHost || "—"}</td>
+                <td class="wrap">{m.clientId || "—"}</td>
+                <td class="wrap">{assignmentText(m.assignment)}</td>
+                <td class="wrap">{m.clientHost || "—"}</td>
                 <td class="num">{count(m.memberEpoch ?? group.generationId)}</td>
-                <td>{m.groupInstanceId ?? "—"}</td>
-                <td>{assignmentText(m.assignment)}</td>
+                <td class="wrap">{m.groupInstanceId ?? "—"}</td>
               </tr>
             ))}
           </tbody>

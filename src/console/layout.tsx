@@ -6,11 +6,13 @@
 import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
 import type { Flash } from "./flash.ts";
-import { utc } from "./format.ts";
+import { subjectText, utc } from "./format.ts";
 
-/** Who is looking: for the header (sign-out in jwt mode, when the session ends). */
+/** Who is looking: for the header (who is signed in, sign-out in jwt mode, when the session ends). */
 export interface Viewer {
   signedIn: boolean;
+  /** The token's `sub`, or null when it has none (or AUTH_MODE=none). */
+  subject: string | null;
   expiresAt: number | null;
   admin: boolean;
 }
@@ -51,6 +53,11 @@ export const Layout: FC<{
           </nav>
           {viewer?.signedIn ? (
             <form method="post" action="/console/sign-out" class="sign-out">
+              {viewer.subject !== null ? (
+                <span class="subject" data-testid="session-subject">
+                  Signed in as <bdi>{subjectText(viewer.subject)}</bdi>
+                </span>
+              ) : null}
               {viewer.expiresAt !== null ? (
                 <span class="muted">Session until {utc(viewer.expiresAt)}</span>
               ) : null}

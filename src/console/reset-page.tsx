@@ -7,7 +7,7 @@
 import type { FC } from "hono/jsx";
 import type { ResetResult } from "./api.ts";
 import type { Flash } from "./flash.ts";
-import { count } from "./format.ts";
+import { count, plural } from "./format.ts";
 import { Columns, Layout, SelectField, TableWrap, type Viewer } from "./layout.tsx";
 
 export const STRATEGIES = {
@@ -188,8 +188,8 @@ export const ResetPage: FC<Omit<ResetPageProps, "status"> & { viewer: Viewer; fl
     <h1>Reset offsets of {groupId}</h1>
     {members > 0 ? (
       <p class="note" data-testid="reset-members-note">
-        The group has {members} member{members === 1 ? "" : "s"}: offsets can be reset only while it is empty,
-        so the coordinator will refuse this until its consumers stop.
+        The group has {plural(members, "member")}: offsets can be reset only while it is empty, so the
+        coordinator will refuse this until its consumers stop.
       </p>
     ) : null}
     {problem ? (

@@ -55,6 +55,7 @@ export const SignInPage: FC<{ message: string | null; next: string }> = ({ messa
 
 const viewerOf = (grant: Grant | null): Viewer => ({
   signedIn: grant !== null,
+  subject: grant?.subject ?? null,
   expiresAt: grant?.expiresAt ?? null,
   admin: grant === null || grant.scopes.has("admin"),
 });

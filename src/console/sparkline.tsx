@@ -5,24 +5,44 @@
 
 import type { FC } from "hono/jsx";
 import type { LagSample } from "./api.ts";
-import { count, utc } from "./format.ts";
+import { count, plural, utc } from "./format.ts";
 
 const WIDTH = 240;
 const HEIGHT = 48;
-const PAD = 2;
+export const DOT_RADIUS = 2;
+/** Room around the drawing so the dot and the line's stroke (1.5) stay whole inside the viewBox. */
+const PAD = DOT_RADIUS + 2;
+export const SPARKLINE_BOX = { width: WIDTH, height: HEIGHT, pad: PAD } as const;
 
-/** The polyline's points: time on x (oldest left), lag on y (zero at the bottom). */
-export function sparklinePoints(samples: readonly LagSample[]): string {
-  if (samples.length === 0) return "";
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/**
+ * Where each sample goes: time on x (oldest left), lag on y (zero on the bottom line, the largest at
+ * the top padding). A single sample sits in the middle; a flat series of non-zero lag is drawn at
+ * mid-height (there is no range to scale), a flat zero on the bottom line.
+ */
+export function sparklineCoordinates(samples: readonly LagSample[]): Point[] {
+  if (samples.length === 0) return [];
   const t0 = samples[0]!.at;
-  const span = Math.max(1, samples[samples.length - 1]!.at - t0);
-  const max = Math.max(1, ...samples.map((s) => s.totalLag));
-  return samples
-    .map((s) => {
-      const x = samples.length === 1 ? WIDTH / 2 : PAD + ((s.at - t0) / span) * (WIDTH - 2 * PAD);
-      const y = HEIGHT - PAD - (Math.max(0, s.totalLag) / max) * (HEIGHT - 2 * PAD);
-      return `${x.toFixed(1)},${y.toFixed(1)}`;
-    })
+  const span = samples[samples.length - 1]!.at - t0;
+  const lags = samples.map((s) => (Number.isFinite(s.totalLag) ? Math.max(0, s.totalLag) : 0));
+  const max = Math.max(...lags);
+  const flat = max === Math.min(...lags);
+  const inner = { w: WIDTH - 2 * PAD, h: HEIGHT - 2 * PAD };
+  return samples.map((s, i) => {
+    const x = span > 0 ? PAD + Math.min(1, Math.max(0, (s.at - t0) / span)) * inner.w : WIDTH / 2;
+    const level = max === 0 ? 0 : flat ? 0.5 : lags[i]! / max;
+    return { x, y: HEIGHT - PAD - level * inner.h };
+  });
+}
+
+/** The polyline's points attribute. */
+export function sparklinePoints(samples: readonly LagSample[]): string {
+  return sparklineCoordinates(samples)
+    .map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`)
     .join(" ");
 }
 
@@ -32,12 +52,12 @@ export function sparklineSummary(samples: readonly LagSample[]): string {
   const first = samples[0]!;
   const last = samples[samples.length - 1]!;
   const max = Math.max(...samples.map((s) => s.totalLag));
-  return `Total lag from ${count(first.totalLag)} (${utc(first.at)}) to ${count(last.totalLag)} (${utc(last.at)}), at most ${count(max)}, over ${samples.length} samples.`;
+  return `Total lag from ${count(first.totalLag)} (${utc(first.at)}) to ${count(last.totalLag)} (${utc(last.at)}), at most ${count(max)}, over ${plural(samples.length, "sample")}.`;
 }
 
 export const Sparkline: FC<{ samples: readonly LagSample[] }> = ({ samples }) => {
   const summary = sparklineSummary(samples);
-  const points = sparklinePoints(samples);
+  const points = sparklineCoordinates(samples);
   return (
     <figure class="sparkline">
       <svg
@@ -51,8 +71,10 @@ export const Sparkline: FC<{ samples: readonly LagSample[] }> = ({ samples }) =>
       >
         <title>{summary}</title>
         <line x1="0" y1={HEIGHT - PAD} x2={WIDTH} y2={HEIGHT - PAD} class="axis" />
-        {samples.length > 1 ? <polyline points={points} class="line" fill="none" /> : null}
-        {samples.length === 1 ? <circle cx={WIDTH / 2} cy={points.split(",")[1]} r="2" class="dot" /> : null}
+        {samples.length > 1 ? <polyline points={sparklinePoints(samples)} class="line" fill="none" /> : null}
+        {samples.length === 1 ? (
+          <circle cx={points[0]!.x} cy={points[0]!.y} r={DOT_RADIUS} class="dot" />
+        ) : null}
       </svg>
       <figcaption>{summary}</figcaption>
     </figure>

@@ -116,3 +116,18 @@ test.each(PAGES)("axe-core finds nothing serious on the $name page (1280 px)", (
 test.each(PAGES)("the $name page fits a phone (375×740)", (entry) =>
   visit(entry, PHONE, phone, (page) => expectFitsWidth(page, entry.controls)),
 );
+
+// The key columns come first and long ids wrap instead of widening them: member, client id and
+// assignment are all on screen at 375 px without scrolling the table sideways.
+test("the members table's key columns are on screen at a phone's width", () =>
+  onPage(phone, async (page) => {
+    await show(page, `/console/groups/${groups.consumer}`, "members-table");
+    const cells = page.locator('[data-testid="member-row"]').first().locator("th, td");
+    const columns = { member: 0, "client id": 1, assignment: 2 };
+    for (const [name, index] of Object.entries(columns)) {
+      const box = await cells.nth(index).boundingBox();
+      expect(box, name).not.toBeNull();
+      expect(box!.x, `${name} starts on screen`).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, `${name} ends on screen`).toBeLessThanOrEqual(PHONE.width);
+    }
+  }));

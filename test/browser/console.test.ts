@@ -140,6 +140,29 @@ describe("console in a browser", () => {
       expect(await page.locator('[data-testid="live"]').textContent()).toContain("late-joiner");
     }));
 
+  test("keeps keyboard focus on a control in the live region across refreshes, and refreshes once it leaves", () =>
+    onPage(operator, async (page) => {
+      await show(page, `/console/groups/${groups.empty}`, "delete-group");
+      const live = page.locator('[data-testid="live"]');
+      const button = page.locator('[data-testid="live"] [data-testid="delete-group"]');
+      await button.focus();
+      // A mark on the very element: a replaced button with the same test id would not carry it.
+      await button.evaluate((el) => Object.assign(el, { __focusMark: true }));
+      await page.waitForTimeout(2 * 4000 + 1500); // past two refresh periods (live.js: 4 s)
+      const focused = () =>
+        page.evaluate(
+          "[document.activeElement?.getAttribute('data-testid'), document.activeElement?.__focusMark === true]",
+        );
+      expect(await focused()).toEqual(["delete-group", true]);
+
+      const held = await live.getAttribute("data-refreshed-at");
+      await page.evaluate("document.activeElement.blur()");
+      await expect
+        .poll(() => live.getAttribute("data-refreshed-at"), { timeout: 12_000, interval: 250 })
+        .not.toBe(held);
+      expect(await button.count()).toBe(1);
+    }));
+
   test("a reset shows its before/after preview, changes nothing until applied, then moves the offsets and is in the history", () =>
     onPage(operator, async (page) => {
       await show(page, `/console/groups/${groups.empty}/reset`, "reset-form");

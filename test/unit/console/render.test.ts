@@ -117,7 +117,7 @@ describe("lag trend and sparkline", () => {
   });
 
   it("draws oldest left, zero at the bottom, and says what it shows", async () => {
-    expect(sparklinePoints(samples(0, 10))).toBe("2.0,46.0 238.0,2.0");
+    expect(sparklinePoints(samples(0, 10))).toBe("4.0,44.0 236.0,4.0");
     const html = String(await Sparkline({ samples: samples(3, 9, 4) }));
     expect(html).toContain('data-testid="lag-sparkline"');
     expect(html).toContain("<polyline");
