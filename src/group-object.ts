@@ -77,12 +77,14 @@ export class GroupObject extends GroupShell {
     groupId: string,
     topics: string[] | null,
   ): Promise<Result<{ groupId: string; offsets: OffsetView[] }>> {
+    this.commitBatch();
     if (share.isShareGroup(this.group))
       return ok({ groupId, offsets: share.offsetViews(this.group, topics) });
     return ok({ groupId, offsets: this.store.readOffsets(topics ?? undefined).map(toView) });
   }
 
   async fetchOffset(_groupId: string, topic: string, partition: number): Promise<Result<OffsetView>> {
+    this.commitBatch();
     if (share.isShareGroup(this.group)) return ok(share.offsetView(this.group, topic, partition));
     const row = this.store.readOffset(topic, partition);
     return ok(row ? toView(row) : noOffset(topic, partition));
@@ -120,11 +122,15 @@ export class GroupObject extends GroupShell {
 
   // ---- groups (API.md §6) ----
 
+  // Reads first write an open share batch (commitBatch): an answer never shows a decision not durable.
+
   async describe(_groupId: string): Promise<Result<GroupDescription>> {
+    this.commitBatch();
     return this.group ? ok(this.group.describe()) : fail("GROUP_ID_NOT_FOUND", "the group does not exist");
   }
 
   async lag(groupId: string): Promise<Result<{ groupId: string; totalLag: number; partitions: LagRow[] }>> {
+    this.commitBatch();
     if (!this.group) return fail("GROUP_ID_NOT_FOUND", "the group does not exist");
     if (share.isShareGroup(this.group)) return ok({ groupId, ...share.lag(this.group) });
     return ok({ groupId, ...lagReport(this.group, this.store.readOffsets()) });
@@ -141,9 +147,16 @@ export class GroupObject extends GroupShell {
   }
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
-  async stats(): Promise<{ rowsWritten: number; rowsRead: number; alarmAt: number | null }> {
+  async stats(): Promise<{
+    rowsWritten: number;
+    rowsRead: number;
+    alarmAt: number | null;
+    shareBatches: number;
+  }> {
+    this.commitBatch();
     const rowsWritten = this.store.rowsWritten + this.outbox.rowsWritten;
-    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
+    const batches = this.batchesCommitted;
+    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt, shareBatches: batches };
   }
 
   // ---- consumer protocol (API.md §5) ----
@@ -254,25 +267,22 @@ export class GroupObject extends GroupShell {
   }
 
   // ---- share groups (API.md §7): the decisions are share-shell.ts's ----
-  // They change only the in-memory group ("after-decision"): a transaction is opened only when they left
-  // rows to write, so a steady heartbeat or an acquire that acknowledges nothing opens none.
+  // Heartbeats, acquires and acknowledges are group-committed (GroupShell.batchedCall): decided in
+  // memory, the rows of all that arrive together written in one transaction, each answered after it; a
+  // steady heartbeat or an acquire that acknowledges nothing, with no batch open, writes nothing.
 
   async shareHeartbeat(
     groupId: string,
     req: share.ShareHeartbeatRequest,
   ): Promise<Result<share.ShareHeartbeatResponse>> {
-    return this.parkedCall(
-      groupId,
-      (now, config) => share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
-      "after-decision",
+    return this.batchedCall(groupId, (now, config) =>
+      share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
     );
   }
 
   async shareAcquire(groupId: string, req: share.AcquireRequest): Promise<Result<share.AcquireResponse>> {
-    return this.parkedCall(
-      groupId,
-      (now, _config, ticket) => share.acquire(this.group, groupId, req, now, ticket),
-      "after-decision",
+    return this.batchedCall(groupId, (now, _config, ticket) =>
+      share.acquire(this.group, groupId, req, now, ticket),
     );
   }
 
@@ -280,11 +290,7 @@ export class GroupObject extends GroupShell {
     groupId: string,
     req: share.AcknowledgeRequest,
   ): Promise<Result<{ acknowledgements: AcknowledgeResult[] }>> {
-    return this.parkedCall(
-      groupId,
-      (now) => share.acknowledge(this.group, groupId, req, now),
-      "after-decision",
-    );
+    return this.batchedCall(groupId, (now) => share.acknowledge(this.group, groupId, req, now));
   }
 
   async shareArchived(
