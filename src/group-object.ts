@@ -1,9 +1,10 @@
 /**
  * GroupObject: one Durable Object per consumer group, a thin shell around the pure core: its RPC
  * surface, one method per route, each a core decision run through GroupShell's one mutation path
- * (group-shell.ts: SQLite, the alarm, parked requests, the failure path, the directory outbox). Each
- * protocol's glue lives beside it (share groups: share-shell.ts). Every method returns errors as data
- * (`Result`): RPC would keep an exception's message only.
+ * (group-shell.ts: SQLite, the alarm, parked requests, the failure path, the directory outbox; the
+ * share path's group commit on top of it, share-commit-shell.ts). Each protocol's glue lives beside it
+ * (share groups: share-shell.ts). Every method returns errors as data (`Result`): RPC would keep an
+ * exception's message only.
  */
 
 import { ClassicGroup } from "./core/classic/classic-group.ts";
@@ -41,17 +42,17 @@ import {
 } from "./core/offsets.ts";
 import type { AcknowledgeResult, ArchivedRange } from "./core/share/share-types.ts";
 import { shareSettings } from "./core/share/share-types.ts";
-import { GroupShell } from "./group-shell.ts";
 import {
   errorReply,
   heartbeatReply,
   parseHeartbeatMessage,
   type WatchAttachment,
 } from "./http/socket-messages.ts";
+import { ShareCommitShell } from "./share-commit-shell.ts";
 import * as share from "./share-shell.ts";
 import { isExpired, send } from "./watch-sockets.ts";
 
-export class GroupObject extends GroupShell {
+export class GroupObject extends ShareCommitShell {
   // ---- offsets (API.md §3) ----
 
   async commitOffsets(groupId: string, req: CommitRequest): Promise<Result<{ committed: number }>> {
