@@ -116,9 +116,12 @@ export abstract class ShareCommitShell extends GroupShell {
       seen = batch.requests;
       setTimeout(hop, 0);
     };
+    const first = () => void setTimeout(hop, 0);
     const waitFor = this.commitMode === "group" ? this.committing : null;
-    if (waitFor) void waitFor.then(() => setTimeout(hop, 0));
-    else setTimeout(hop, 0);
+    // Behind the previous batch's commit: a failed one breaks the output gate and restarts the object,
+    // and this batch's callers get the restart's 503 like every call in flight.
+    if (waitFor) void waitFor.then(first, first);
+    else first();
     return batch;
   }
 
@@ -151,9 +154,10 @@ export abstract class ShareCommitShell extends GroupShell {
     if (this.commitMode === "group") {
       const committing = this.ctx.storage.sync();
       this.committing = committing;
-      void committing.finally(() => {
+      const done = () => {
         if (this.committing === committing) this.committing = null;
-      });
+      };
+      void committing.then(done, done);
     }
     this.deliver(group);
     void this.armAfter(config, clock.now(), true, rows).then(
