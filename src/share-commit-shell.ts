@@ -65,7 +65,10 @@ export abstract class ShareCommitShell extends GroupShell {
       else this.recover(before, err, "request");
       return unavailable();
     }
-    const batch = open ?? (this.leftWrites(this.group) ? this.openBatch(groupId, before) : null);
+    // An idle object (no commit in flight, and the last batch was one request) writes at once: its
+    // latency stays the one-transaction path's. Under load, batches form over passes of the queue.
+    const idle = this.committing === null && this.lastBatchSize <= 1;
+    const batch = open ?? (this.leftWrites(this.group) ? this.openBatch(groupId, before, !idle) : null);
     if (!batch) {
       // Nothing to write and nothing pending: answered at once, as before.
       before?.keepChanges();
@@ -75,6 +78,7 @@ export abstract class ShareCommitShell extends GroupShell {
     }
     if (parked) batch.parked.push(ticket);
     batch.requests++;
+    if (!open && idle) this.commitBatch();
     if (!(await batch.settled)) {
       this.parked.delete(ticket);
       return unavailable();
@@ -88,13 +92,14 @@ export abstract class ShareCommitShell extends GroupShell {
     return rows || this.outbox.differs(group);
   }
 
-  private openBatch(groupId: string, before: Group | null): Batch {
+  private openBatch(groupId: string, before: Group | null, scheduled: boolean): Batch {
     let settle: (committed: boolean) => void = () => {};
     const settled = new Promise<boolean>((resolve) => {
       settle = resolve;
     });
     const batch: Batch = { groupId, before, parked: [], requests: 0, settled, settle };
     this.batch = batch;
+    if (!scheduled) return batch;
     const run = () => {
       if (this.batch !== batch) return;
       try {
@@ -117,9 +122,9 @@ export abstract class ShareCommitShell extends GroupShell {
       setTimeout(hop, 0);
     };
     const first = () => void setTimeout(hop, 0);
-    const waitFor = this.commitMode === "group" ? this.committing : null;
     // Behind the previous batch's commit: a failed one breaks the output gate and restarts the object,
     // and this batch's callers get the restart's 503 like every call in flight.
+    const waitFor = this.committing;
     if (waitFor) void waitFor.then(first, first);
     else first();
     return batch;
@@ -148,17 +153,17 @@ export abstract class ShareCommitShell extends GroupShell {
       return;
     }
     this.batchesCommitted++;
+    this.lastBatchSize = batch.requests;
     if (rows) group.markSaved();
     batch.before?.keepChanges();
     this.outbox.flush();
-    if (this.commitMode === "group") {
-      const committing = this.ctx.storage.sync();
-      this.committing = committing;
-      const done = () => {
-        if (this.committing === committing) this.committing = null;
-      };
-      void committing.then(done, done);
-    }
+    // What the next batch waits behind: this one's commit, until it is confirmed.
+    const committing = this.ctx.storage.sync();
+    this.committing = committing;
+    const done = () => {
+      if (this.committing === committing) this.committing = null;
+    };
+    void committing.then(done, done);
     this.deliver(group);
     void this.armAfter(config, clock.now(), true, rows).then(
       () => batch.settle(true),
@@ -169,6 +174,9 @@ export abstract class ShareCommitShell extends GroupShell {
       },
     );
   }
+
+  /** Requests in the last batch written: 1 means idle, so the next one writes at once. */
+  private lastBatchSize = 1;
 
   /** Batches written, for tests and benchmarks of the group commit (`stats()`). */
   protected batchesCommitted = 0;

@@ -4,17 +4,19 @@
  * mode of COHORT_BENCH_SHARE_COMMIT (src/group-shell.ts), all in the same run: the group commit's
  * ablation. Prints req/s, ratios, workerd CPU µs per request and requests per commit per target.
  *
- *   npx tsx bench/probe/share-ablate.ts [modes=each,group] [rounds=3] [ms=1500]
+ *   npx tsx bench/probe/share-ablate.ts [modes=each,group] [rounds=3] [ms=1500] [callers=16]
  */
 import { acceptHeld, acquireOnce, joinMembers, type Member, SHARE_VARS } from "../figures/share";
 import { closedLoop, Http, type LoadResult, pairedRatio, summarize } from "../harness/load";
 import { type RunningWorker, startCoordinator, startWorker } from "../harness/workerd";
 
-const [m = "each,group", r = "3", ms = "1500"] = process.argv.slice(2);
+const [m = "each,group", r = "3", ms = "1500", c = "16"] = process.argv.slice(2);
 const modes = m.split(",");
 const rounds = Number(r);
 const durationMs = Number(ms);
+/** Members joined (one per partition) and callers of the closed loop (each its own member). */
 const CONSUMERS = 16;
+const callers = Number(c);
 const g = "share-ablate";
 
 interface Target {
@@ -66,14 +68,14 @@ try {
   for (const t of targets) {
     runs[t.name] = [];
     cpu[t.name] = { ms: 0, sent: 0, batches: 0 };
-    await closedLoop({ concurrency: CONSUMERS, durationMs: 1000, send: t.send });
+    await closedLoop({ concurrency: callers, durationMs: 1000, send: t.send });
     await settle(t.name);
   }
   for (let round = 0; round < rounds; round++) {
     for (const t of targets) {
       const b0 = (await t.batches?.()) ?? 0;
       const t0 = t.proc.cpuMs();
-      const run = await closedLoop({ concurrency: CONSUMERS, durationMs, send: t.send });
+      const run = await closedLoop({ concurrency: callers, durationMs, send: t.send });
       cpu[t.name]!.ms += t.proc.cpuMs() - t0;
       cpu[t.name]!.sent += run.sent;
       cpu[t.name]!.batches += ((await t.batches?.()) ?? 0) - b0;

@@ -113,6 +113,11 @@ it("answers every request of a failed batch 503 and keeps none of its decisions;
   expect(before.parked).toBe(1);
   // Writes that touch b's partition fail; a's accepts alone would succeed, but share their batch.
   await watchShareWrites(g, [pb!]);
+  // As under load: the burst's first request waits a pass of the event queue for the others instead
+  // of writing at once as an idle object's does (ShareCommitShell.lastBatchSize).
+  await inObject(g, (instance) => {
+    instance.lastBatchSize = 2;
+  });
   const burst = await Promise.all([
     ...Array.from({ length: 6 }, (_, i) =>
       acknowledge(g, { memberId: "a", acknowledgements: ack(one(pa!, i), "accept") }),
