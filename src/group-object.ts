@@ -1,9 +1,10 @@
 /**
  * GroupObject: one Durable Object per consumer group, a thin shell around the pure core: its RPC
  * surface, one method per route, each a core decision run through GroupShell's one mutation path
- * (group-shell.ts: SQLite, the alarm, parked requests, the failure path, the directory outbox). Each
- * protocol's glue lives beside it (share groups: share-shell.ts). Every method returns errors as data
- * (`Result`): RPC would keep an exception's message only.
+ * (group-shell.ts: SQLite, the alarm, parked requests, the failure path, the directory outbox; the
+ * share path's group commit on top of it, share-commit-shell.ts). Each protocol's glue lives beside it
+ * (share groups: share-shell.ts). Every method returns errors as data (`Result`): RPC would keep an
+ * exception's message only.
  */
 
 import { ClassicGroup } from "./core/classic/classic-group.ts";
@@ -43,7 +44,6 @@ import {
 } from "./core/offsets.ts";
 import type { AcknowledgeResult, ArchivedRange } from "./core/share/share-types.ts";
 import { shareSettings } from "./core/share/share-types.ts";
-import { GroupShell } from "./group-shell.ts";
 import * as history from "./history-shell.ts";
 import { type EventsQuery, writeHistory } from "./history-shell.ts";
 import {
@@ -53,6 +53,7 @@ import {
   type WatchAttachment,
 } from "./http/socket-messages.ts";
 import { logFailure } from "./log.ts";
+import { ShareCommitShell } from "./share-commit-shell.ts";
 import * as share from "./share-shell.ts";
 import type { LagSample } from "./storage/history-store.ts";
 import { isExpired, send } from "./watch-sockets.ts";
@@ -62,7 +63,7 @@ export interface EventsPage {
   nextAfter: number;
 }
 
-export class GroupObject extends GroupShell {
+export class GroupObject extends ShareCommitShell {
   // ---- offsets (API.md §3) ----
 
   async commitOffsets(groupId: string, req: CommitRequest): Promise<Result<{ committed: number }>> {
@@ -89,12 +90,14 @@ export class GroupObject extends GroupShell {
     groupId: string,
     topics: string[] | null,
   ): Promise<Result<{ groupId: string; offsets: OffsetView[] }>> {
+    this.commitBatch();
     if (share.isShareGroup(this.group))
       return ok({ groupId, offsets: share.offsetViews(this.group, topics) });
     return ok({ groupId, offsets: this.store.readOffsets(topics ?? undefined).map(toView) });
   }
 
   async fetchOffset(_groupId: string, topic: string, partition: number): Promise<Result<OffsetView>> {
+    this.commitBatch();
     if (share.isShareGroup(this.group)) return ok(share.offsetView(this.group, topic, partition));
     const row = this.store.readOffset(topic, partition);
     return ok(row ? toView(row) : noOffset(topic, partition));
@@ -137,11 +140,15 @@ export class GroupObject extends GroupShell {
 
   // ---- groups (API.md §6) ----
 
+  // Reads first write an open share batch (commitBatch): an answer never shows a decision not durable.
+
   async describe(_groupId: string): Promise<Result<GroupDescription>> {
+    this.commitBatch();
     return this.group ? ok(this.group.describe()) : fail("GROUP_ID_NOT_FOUND", "the group does not exist");
   }
 
   async lag(groupId: string): Promise<Result<{ groupId: string; totalLag: number; partitions: LagRow[] }>> {
+    this.commitBatch();
     if (!this.group) return fail("GROUP_ID_NOT_FOUND", "the group does not exist");
     if (share.isShareGroup(this.group)) return ok({ groupId, ...share.lag(this.group) });
     return ok({ groupId, ...lagReport(this.group, this.store.readOffsets()) });
@@ -173,9 +180,16 @@ export class GroupObject extends GroupShell {
   }
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
-  async stats(): Promise<{ rowsWritten: number; rowsRead: number; alarmAt: number | null }> {
+  async stats(): Promise<{
+    rowsWritten: number;
+    rowsRead: number;
+    alarmAt: number | null;
+    shareBatches: number;
+  }> {
+    this.commitBatch();
     const rowsWritten = this.store.rowsWritten + this.outbox.rowsWritten;
-    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
+    const batches = this.batchesCommitted;
+    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt, shareBatches: batches };
   }
 
   // ---- consumer protocol (API.md §5) ----
@@ -286,25 +300,22 @@ export class GroupObject extends GroupShell {
   }
 
   // ---- share groups (API.md §7): the decisions are share-shell.ts's ----
-  // They change only the in-memory group ("after-decision"): a transaction is opened only when they left
-  // rows to write, so a steady heartbeat or an acquire that acknowledges nothing opens none.
+  // Heartbeats, acquires and acknowledges are group-committed (GroupShell.batchedCall): decided in
+  // memory, the rows of all that arrive together written in one transaction, each answered after it; a
+  // steady heartbeat or an acquire that acknowledges nothing, with no batch open, writes nothing.
 
   async shareHeartbeat(
     groupId: string,
     req: share.ShareHeartbeatRequest,
   ): Promise<Result<share.ShareHeartbeatResponse>> {
-    return this.parkedCall(
-      groupId,
-      (now, config) => share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
-      "after-decision",
+    return this.batchedCall(groupId, (now, config) =>
+      share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
     );
   }
 
   async shareAcquire(groupId: string, req: share.AcquireRequest): Promise<Result<share.AcquireResponse>> {
-    return this.parkedCall(
-      groupId,
-      (now, _config, ticket) => share.acquire(this.group, groupId, req, now, ticket),
-      "after-decision",
+    return this.batchedCall(groupId, (now, _config, ticket) =>
+      share.acquire(this.group, groupId, req, now, ticket),
     );
   }
 
@@ -312,11 +323,7 @@ export class GroupObject extends GroupShell {
     groupId: string,
     req: share.AcknowledgeRequest,
   ): Promise<Result<{ acknowledgements: AcknowledgeResult[] }>> {
-    return this.parkedCall(
-      groupId,
-      (now) => share.acknowledge(this.group, groupId, req, now),
-      "after-decision",
-    );
+    return this.batchedCall(groupId, (now) => share.acknowledge(this.group, groupId, req, now));
   }
 
   async shareArchived(
