@@ -128,6 +128,16 @@ export default defineConfig({
         CONSUMER_SESSION_TIMEOUT_MS: "3000",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
       }),
+      // Adversarial tests of the history routes and the console (API.md §8, §9): JWT auth, a ring of 10
+      // events so the cap is reached, instant classic joins and earliest share resets.
+      workersProject("workers-adversary-12", ["test/adversary-12/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        GROUP_HISTORY_MAX_EVENTS: "10",
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
+        GROUP_MIN_SESSION_TIMEOUT_MS: "50",
+        SHARE_AUTO_OFFSET_RESET: "earliest",
+      }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
       // The client SDK against the real coordinator, with timeouts short enough to watch fencing.
