@@ -161,23 +161,15 @@ describe("forged cookies and parameters", () => {
     }
   });
 
-  it("signs in with a valid token that expires more than 400 days from now", async () => {
-    // A token valid for two years is a valid /v1 credential (API.md §2); the console keeps it (§9).
-    const long = await token({ exp: Math.floor(Date.now() / 1000) + 2 * 365 * 86_400 });
-    expect((await call("GET", "/v1/groups", undefined, { token: long })).status).toBe(200);
-    const signed = await page("/console/sign-in", { form: { token: long, next: "/console" } });
-    expect(signed.status, signed.html.slice(0, 300)).toBe(303);
-    expect(signed.headers.getSetCookie().some((c) => c.startsWith(`${SESSION}=`))).toBe(true);
-  });
-
-  it("signs in with a token whose exp is far past any date, or refuses it with a 4xx, never a 5xx", async () => {
-    for (const exp of [1e13, 8.64e12, Number.MAX_SAFE_INTEGER]) {
-      const odd = await token({ exp });
-      const signed = await page("/console/sign-in", { form: { token: odd, next: "/console" } });
-      expect(
-        signed.status === 303 || (signed.status >= 400 && signed.status < 500),
-        `exp ${exp}: ${signed.status}`,
-      ).toBe(true);
+  it("signs in with valid tokens that expire more than 400 days from now", async () => {
+    // Such a token is a valid /v1 credential (API.md §2); the console keeps it until it expires (§9).
+    // The last exp is the latest a JavaScript Date can hold (year 275760).
+    for (const exp of [Math.floor(Date.now() / 1000) + 2 * 365 * 86_400, 8.64e12]) {
+      const long = await token({ exp });
+      expect((await call("GET", "/v1/groups", undefined, { token: long })).status).toBe(200);
+      const signed = await page("/console/sign-in", { form: { token: long, next: "/console" } });
+      expect(signed.status, `exp ${exp}: ${signed.html.slice(0, 200)}`).toBe(303);
+      expect(signed.headers.getSetCookie().some((c) => c.startsWith(`${SESSION}=`))).toBe(true);
     }
   });
 });

@@ -61,8 +61,8 @@ describe("after a delete", () => {
       200,
     );
     const after = (await call("GET", `/v1/groups/${g}/events`)).body.events;
-    const seqs = after.map((e: any) => e.seq);
-    expect(seqs).toEqual([...new Set(seqs)].sort((x: number, y: number) => x - y));
+    const seqs: number[] = after.map((e: any) => e.seq);
+    expect(seqs).toEqual([...new Set(seqs)].sort((x, y) => x - y));
     expect(seqs.at(-1)).toBeGreaterThan(before.at(-1).seq);
     expect(after.slice(0, before.length)).toEqual(before);
   });
