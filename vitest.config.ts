@@ -40,6 +40,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // A hostile page and hostile strings against the console in headless Chromium (the browser fixture).
+      {
+        test: {
+          name: "adversary-12-browser",
+          include: ["test/adversary-12/browser/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/browser/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       // The API reference (Swagger UI as static assets) in headless Chromium, against wrangler dev.
       {
         test: {
