@@ -212,6 +212,31 @@ describe("seq across aborts and concurrency", () => {
   });
 });
 
+describe("lag samples under concurrent commits", () => {
+  it("ten commits at once in one minute leave one sample; since is inclusive", async () => {
+    const g = freshGroup("alag");
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        commit(g, [{ topic: "t", partition: i % 3, offset: i, logEndOffset: 20 + i }]),
+      ),
+    );
+    for (const r of replies) expect(r.status).toBe(200);
+    const all = await call("GET", `/v1/groups/${g}/lag/history`);
+    expect(all.status).toBe(200);
+    const samples = all.body.samples as { at: number; totalLag: number }[];
+    // Ten commits take well under a minute here, unless they straddle a minute's edge.
+    expect(samples.length).toBeGreaterThanOrEqual(1);
+    expect(samples.length).toBeLessThanOrEqual(2);
+    for (const s of samples) expect(Number.isInteger(s.totalLag) && s.totalLag >= 0).toBe(true);
+    const at = samples[0]!.at;
+    expect((await call("GET", `/v1/groups/${g}/lag/history?since=${at}`)).body.samples[0]).toEqual(
+      samples[0],
+    );
+    const later = (await call("GET", `/v1/groups/${g}/lag/history?since=${at + 1}`)).body.samples;
+    expect(later).toEqual(samples.slice(1));
+  });
+});
+
 describe("strange queries", () => {
   it("answers non-ASCII digits, signs, spaces and repeats with 400 and changes nothing", async () => {
     const g = freshGroup("aquery");
