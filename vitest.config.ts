@@ -40,6 +40,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // A hostile page and hostile strings against the console in headless Chromium (the browser fixture).
+      {
+        test: {
+          name: "adversary-12-browser",
+          include: ["test/adversary-12/browser/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/browser/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       // The API reference (Swagger UI as static assets) in headless Chromium, against wrangler dev.
       {
         test: {
@@ -127,6 +138,26 @@ export default defineConfig({
         OFFSETS_RETENTION_MS: "600000",
         CONSUMER_SESSION_TIMEOUT_MS: "3000",
         CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
+      }),
+      // Adversarial tests of the history routes and the console (API.md §8, §9): JWT auth, a ring of 10
+      // events so the cap is reached, instant classic joins and earliest share resets.
+      workersProject("workers-adversary-12", ["test/adversary-12/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        GROUP_HISTORY_MAX_EVENTS: "10",
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
+        GROUP_MIN_SESSION_TIMEOUT_MS: "50",
+        SHARE_AUTO_OFFSET_RESET: "earliest",
+      }),
+      // The console's event list when the ring holds more than one page of /v1 events (cap above 1000).
+      workersProject("workers-adversary-12-big-ring", ["test/adversary-12/big-ring/**/*.test.ts"], {
+        AUTH_MODE: "jwt",
+        JWT_SECRET: TEST_JWT_SECRET,
+        GROUP_HISTORY_MAX_EVENTS: "1500",
+      }),
+      // A hostile web page against a local coordinator without auth (`npm start`, AUTH_MODE=none).
+      workersProject("workers-adversary-12-open", ["test/adversary-12/open/**/*.test.ts"], {
+        AUTH_MODE: "none",
       }),
       // AUTH_MODE=jwt with no secret configured must fail closed.
       workersProject("workers-no-secret", ["test/no-secret/**/*.test.ts"], { AUTH_MODE: "jwt" }),
