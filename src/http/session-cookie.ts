@@ -16,14 +16,20 @@ export function sessionToken(c: Context): string | null {
   return value === undefined || value === "" ? null : value;
 }
 
-/** Keeps a verified token until it expires (HttpOnly: no script of any page reads it). */
-export function setSession(c: Context, token: string, expiresAt: number): void {
+/** Browsers keep a cookie at most 400 days (RFC 6265bis), and hono refuses to set a later Expires. */
+export const MAX_COOKIE_LIFETIME_MS = 400 * 24 * 3600 * 1000;
+
+/**
+ * Keeps a verified token until it expires (HttpOnly: no script of any page reads it). A token that
+ * outlives a cookie's 400 days is kept for those: signing in again renews it.
+ */
+export function setSession(c: Context, token: string, expiresAt: number, now = Date.now()): void {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
     secure: true,
     sameSite: "Strict",
     path: "/",
-    expires: new Date(expiresAt),
+    expires: new Date(Math.min(expiresAt, now + MAX_COOKIE_LIFETIME_MS)),
   });
 }
 
