@@ -130,6 +130,13 @@ export function adminRoutes(app: Hono<ConsoleEnv>): void {
           : "";
       const what = `${fields.topic}${partition}${range}`;
       if (form.confirm !== "yes") {
+        // Offered only for a share group the token may see, as the group page would offer it.
+        const described = await c.get("api").get<{ type: string }>(groupPath(id));
+        if (!described.ok) return failPage(c, described.error);
+        if (described.value.type !== "share") {
+          const message = `${id} is a ${described.value.type} group: only share groups have archived records`;
+          return failPage(c, { status: 409, code: "INCONSISTENT_GROUP_PROTOCOL", message });
+        }
         return c.html(
           <ConfirmPage
             title={`Redrive ${what}?`}
