@@ -28,6 +28,8 @@ export function writeHistory(store: GroupStore, group: Group, config: Config, no
 export interface EventsQuery {
   after?: number | undefined;
   limit?: number | undefined;
+  /** The newest `last` events instead of a page after `after`. */
+  last?: number | undefined;
 }
 
 const notFound = () => fail<never>("GROUP_ID_NOT_FOUND", "the group does not exist and has no history");
@@ -39,11 +41,10 @@ export function events(
   config: Config,
   query: EventsQuery,
 ): Result<{ events: StoredEvent[]; nextAfter: number }> {
-  const page = store.history.events(
-    query.after ?? 0,
-    query.limit ?? DEFAULT_EVENTS_LIMIT,
-    config.groupHistoryMaxEvents,
-  );
+  const after =
+    query.last === undefined ? (query.after ?? 0) : Math.max(0, store.history.newestSeq() - query.last);
+  const limit = query.last ?? query.limit ?? DEFAULT_EVENTS_LIMIT;
+  const page = store.history.events(after, limit, config.groupHistoryMaxEvents);
   if (!group && page.events.length === 0 && !store.history.any()) return notFound();
   return ok(page);
 }

@@ -18,18 +18,35 @@ const safeInteger = (what: string) =>
     .transform(Number)
     .pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER));
 
-export const EventsQuery = z.object({
-  after: safeInteger("after")
-    .optional()
-    .openapi({ type: "integer", minimum: 0, description: "Return events with a larger seq (default 0)" }),
-  limit: z
+/** A page size 1 … MAX_EVENTS_LIMIT in a query string. */
+const pageSize = () =>
+  z
     .string()
     .regex(/^\d{1,4}$/, `an integer 1-${MAX_EVENTS_LIMIT}`)
     .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_EVENTS_LIMIT))
-    .optional()
-    .openapi({ type: "integer", minimum: 1, maximum: MAX_EVENTS_LIMIT, default: DEFAULT_EVENTS_LIMIT }),
-});
+    .pipe(z.number().int().min(1).max(MAX_EVENTS_LIMIT));
+
+export const EventsQuery = z
+  .object({
+    after: safeInteger("after")
+      .optional()
+      .openapi({ type: "integer", minimum: 0, description: "Return events with a larger seq (default 0)" }),
+    limit: pageSize()
+      .optional()
+      .openapi({ type: "integer", minimum: 1, maximum: MAX_EVENTS_LIMIT, default: DEFAULT_EVENTS_LIMIT }),
+    // An extension of API.md §8: the newest events without paging from the oldest kept one (a ring of
+    // up to 100,000). Still oldest first, and `nextAfter` continues from them as usual.
+    last: pageSize().optional().openapi({
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_EVENTS_LIMIT,
+      description: "Return the newest `last` events instead (not with `after` or `limit`)",
+    }),
+  })
+  .refine((q) => q.last === undefined || (q.after === undefined && q.limit === undefined), {
+    message: "`last` cannot be combined with `after` or `limit`",
+    path: ["last"],
+  });
 
 export const LagHistoryQuery = z.object({
   since: safeInteger("since").optional().openapi({

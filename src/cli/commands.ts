@@ -259,7 +259,7 @@ function detailText(detail: Record<string, unknown>): string {
 export async function history(
   admin: CohortAdmin,
   groupId: string,
-  options: { after?: number; limit?: number },
+  options: { after?: number; limit?: number; last?: number },
 ): Promise<Output> {
   const page = await admin.events(groupId, options);
   const rows = page.events.map((e) => [
@@ -270,7 +270,7 @@ export async function history(
     e.actor,
     detailText(e.detail),
   ]);
-  const full = page.events.length === (options.limit ?? 100);
+  const full = options.last === undefined && page.events.length === (options.limit ?? 100);
   const note = full ? `more may follow: --after ${page.nextAfter}` : undefined;
   return { json: page, text: renderTable(HISTORY_HEADERS, rows), ...(note ? { note } : {}) };
 }

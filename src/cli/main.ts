@@ -25,7 +25,7 @@ Commands:
   groups describe <group> [--offsets | --members | --state]   (--offsets is the default)
   groups lag <group>
   groups delete <group>
-  groups history <group> [--after SEQ] [--limit N]
+  groups history <group> [--after SEQ] [--limit N] [--last N]
                 The group's events, oldest first (N 1-1000, default 100; readable for
                 OFFSETS_RETENTION_MS after the group is gone).
   offsets reset <group> --topic T [--partitions 0,1]
@@ -63,6 +63,7 @@ const OPTIONS = {
   "page-size": { type: "string" },
   after: { type: "string" },
   limit: { type: "string" },
+  last: { type: "string" },
   members: { type: "boolean" },
   offsets: { type: "boolean" },
   archived: { type: "boolean" },
@@ -191,7 +192,8 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
     case "groups history": {
       const after = values.after === undefined ? undefined : natural("after", values.after);
       const limit = values.limit === undefined ? undefined : natural("limit", values.limit);
-      return commands.history(admin, group(), { after, limit });
+      const last = values.last === undefined ? undefined : natural("last", values.last);
+      return commands.history(admin, group(), { after, limit, last });
     }
     case "groups delete":
       return commands.deleteGroup(admin, group());

@@ -173,12 +173,15 @@ export class CohortAdmin {
 
   /**
    * The group's events after seq `after` (default 0), oldest first, at most `limit` (1 … 1000, default
-   * 100). Pass `nextAfter` back as `after` to poll for newer ones. Readable for OFFSETS_RETENTION_MS
-   * after the group was deleted or expired.
+   * 100); or, with `last`, the newest `last` events. Pass `nextAfter` back as `after` to poll for newer
+   * ones. Readable for OFFSETS_RETENTION_MS after the group was deleted or expired.
    */
-  events(groupId: string, options: { after?: number; limit?: number } = {}): Promise<GroupEvents> {
+  events(
+    groupId: string,
+    options: { after?: number; limit?: number; last?: number } = {},
+  ): Promise<GroupEvents> {
     return this.http.request("GET", `${groupPath(groupId)}/events`, {
-      query: { after: options.after, limit: options.limit },
+      query: { after: options.after, limit: options.limit, last: options.last },
     });
   }
 

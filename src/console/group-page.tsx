@@ -45,7 +45,7 @@ export async function loadGroup(api: V1Api, groupId: string): Promise<GroupData 
   const [lag, history, events, archived] = await Promise.all([
     api.get<LagView>(groupPath(groupId, "/lag")),
     api.get<{ samples: LagSample[] }>(groupPath(groupId, "/lag/history")),
-    api.get<{ events: GroupEvent[] }>(groupPath(groupId, "/events?limit=1000")),
+    api.get<{ events: GroupEvent[] }>(groupPath(groupId, `/events?last=${EVENTS_SHOWN}`)),
     group.type === "share"
       ? api.get<{ ranges: ArchivedRange[]; nextCursor: string | null }>(
           groupPath(groupId, `/share/archived?limit=${ARCHIVED_SHOWN}`),

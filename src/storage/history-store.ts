@@ -47,6 +47,11 @@ export class HistoryStore {
     this.exec = exec;
   }
 
+  /** The seq of the newest event (0: none yet). */
+  newestSeq(): number {
+    return this.last();
+  }
+
   private last(): number {
     if (this.lastSeq === undefined) {
       const row = this.exec(

@@ -135,6 +135,20 @@ describe("the cap and paging", () => {
     expect(beyond.body).toEqual({ events: [], nextAfter: 9000000000000000 });
     expect((await events(g)).body.events.length).toBe(all.length);
   });
+
+  it("last=N answers the newest N, oldest first, after the ring wrapped too; nextAfter goes on from them", async () => {
+    const g = freshGroup("hist");
+    for (const id of ["a", "b", "c", "d", "e"]) await join(g, id, { t: 5 });
+    const kept = await allEvents(g);
+    const newest = kept.at(-1).seq;
+    const three = await events(g, "?last=3");
+    expect(three.body.events.map((e: any) => e.seq)).toEqual([newest - 2, newest - 1, newest]);
+    expect(three.body.events).toEqual(kept.slice(-3));
+    expect(three.body.nextAfter).toBe(newest);
+    // More than the ring keeps: what is kept (10 here), never an event that was dropped.
+    expect((await events(g, "?last=1000")).body.events).toEqual(kept);
+    expect((await events(g, `?after=${three.body.nextAfter}`)).body.events).toEqual([]);
+  });
 });
 
 describe("admin events carry the token's sub", () => {
@@ -228,6 +242,11 @@ describe("the routes' rules", () => {
       "?limit=1001",
       "?limit=constructor",
       "?limit=",
+      "?last=0",
+      "?last=1001",
+      "?last=__proto__",
+      "?last=2&after=1",
+      "?last=2&limit=2",
     ];
     for (const q of bad) expectError(await events(g, q), 400, "INVALID_REQUEST", 42);
     for (const q of ["?since=-5", "?since=toString", "?since=1.5", "?since=123456789012345678"])

@@ -25,15 +25,16 @@ export const historyRoutes = newApp()
       method: "get",
       path: "/groups/{groupId}/events",
       tags,
-      summary: "The group's events after a seq, oldest first (the last GROUP_HISTORY_MAX_EVENTS kept)",
+      summary:
+        "The group's events after a seq (or the newest `last`), oldest first (the last GROUP_HISTORY_MAX_EVENTS kept)",
       middleware: [authorize("describe")] as const,
       request: { params: GroupParams, query: EventsQuery },
       responses: { ...jsonOk(EventsResponse, "A page of events"), ...errorsOf(400, 404) },
     }),
     async (c) => {
       const { groupId } = c.req.valid("param");
-      const { after, limit } = c.req.valid("query");
-      return send(c, await groupStub(c.env, groupId).events(groupId, { after, limit }));
+      const { after, limit, last } = c.req.valid("query");
+      return send(c, await groupStub(c.env, groupId).events(groupId, { after, limit, last }));
     },
   )
   .openapi(
