@@ -3,7 +3,7 @@
  * figure of BENCHMARKS.md against the floor in the same run, prints the table and writes
  * bench/results/latest.json. Bounded: fixed rounds and durations, and it stops its workers itself.
  *
- *   npm run bench -- [--rounds 3] [--duration 2000] [--only commits,heartbeat,rebalance,classic,scale,share,share-unbatched,groups]
+ *   npm run bench -- [--rounds 3] [--duration 2000] [--only commits,heartbeat,rebalance,classic,scale,share,groups]
  */
 import { parseArgs } from "node:util";
 import { classicFigures } from "./figures/classic";
@@ -28,8 +28,6 @@ const FIGURES: Record<string, Figure> = {
   classic: (bench) => classicFigures(bench, HEARTBEAT_INTERVAL_MS),
   scale: scaleFigures,
   share: shareFigures,
-  // The unbatched throughput alone (paired with its floors): the figure group commit is for.
-  "share-unbatched": (bench) => shareFigures(bench, ["unbatched"]),
   groups: manyGroupsFigures,
 };
 

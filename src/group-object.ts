@@ -1,10 +1,9 @@
 /**
  * GroupObject: one Durable Object per consumer group, a thin shell around the pure core: its RPC
  * surface, one method per route, each a core decision run through GroupShell's one mutation path
- * (group-shell.ts: SQLite, the alarm, parked requests, the failure path, the directory outbox; the
- * share path's group commit on top of it, share-commit-shell.ts). Each protocol's glue lives beside it
- * (share groups: share-shell.ts). Every method returns errors as data (`Result`): RPC would keep an
- * exception's message only.
+ * (group-shell.ts: SQLite, the alarm, parked requests, the failure path, the directory outbox). Each
+ * protocol's glue lives beside it (share groups: share-shell.ts). Every method returns errors as data
+ * (`Result`): RPC would keep an exception's message only.
  */
 
 import { ClassicGroup } from "./core/classic/classic-group.ts";
@@ -44,6 +43,7 @@ import {
 } from "./core/offsets.ts";
 import type { AcknowledgeResult, ArchivedRange } from "./core/share/share-types.ts";
 import { shareSettings } from "./core/share/share-types.ts";
+import { GroupShell } from "./group-shell.ts";
 import * as history from "./history-shell.ts";
 import { type EventsQuery, writeHistory } from "./history-shell.ts";
 import {
@@ -53,7 +53,6 @@ import {
   type WatchAttachment,
 } from "./http/socket-messages.ts";
 import { logFailure } from "./log.ts";
-import { ShareCommitShell } from "./share-commit-shell.ts";
 import * as share from "./share-shell.ts";
 import type { LagSample } from "./storage/history-store.ts";
 import { isExpired, send } from "./watch-sockets.ts";
@@ -63,7 +62,7 @@ export interface EventsPage {
   nextAfter: number;
 }
 
-export class GroupObject extends ShareCommitShell {
+export class GroupObject extends GroupShell {
   // ---- offsets (API.md §3) ----
 
   async commitOffsets(groupId: string, req: CommitRequest): Promise<Result<{ committed: number }>> {
@@ -90,14 +89,12 @@ export class GroupObject extends ShareCommitShell {
     groupId: string,
     topics: string[] | null,
   ): Promise<Result<{ groupId: string; offsets: OffsetView[] }>> {
-    this.commitBatch();
     if (share.isShareGroup(this.group))
       return ok({ groupId, offsets: share.offsetViews(this.group, topics) });
     return ok({ groupId, offsets: this.store.readOffsets(topics ?? undefined).map(toView) });
   }
 
   async fetchOffset(_groupId: string, topic: string, partition: number): Promise<Result<OffsetView>> {
-    this.commitBatch();
     if (share.isShareGroup(this.group)) return ok(share.offsetView(this.group, topic, partition));
     const row = this.store.readOffset(topic, partition);
     return ok(row ? toView(row) : noOffset(topic, partition));
@@ -140,15 +137,11 @@ export class GroupObject extends ShareCommitShell {
 
   // ---- groups (API.md §6) ----
 
-  // Reads first write an open share batch (commitBatch): an answer never shows a decision not durable.
-
   async describe(_groupId: string): Promise<Result<GroupDescription>> {
-    this.commitBatch();
     return this.group ? ok(this.group.describe()) : fail("GROUP_ID_NOT_FOUND", "the group does not exist");
   }
 
   async lag(groupId: string): Promise<Result<{ groupId: string; totalLag: number; partitions: LagRow[] }>> {
-    this.commitBatch();
     if (!this.group) return fail("GROUP_ID_NOT_FOUND", "the group does not exist");
     if (share.isShareGroup(this.group)) return ok({ groupId, ...share.lag(this.group) });
     return ok({ groupId, ...lagReport(this.group, this.store.readOffsets()) });
@@ -180,16 +173,9 @@ export class GroupObject extends ShareCommitShell {
   }
 
   /** What this object has written since it started: for tests and benchmarks of storage cost. */
-  async stats(): Promise<{
-    rowsWritten: number;
-    rowsRead: number;
-    alarmAt: number | null;
-    shareBatches: number;
-  }> {
-    this.commitBatch();
+  async stats(): Promise<{ rowsWritten: number; rowsRead: number; alarmAt: number | null }> {
     const rowsWritten = this.store.rowsWritten + this.outbox.rowsWritten;
-    const batches = this.batchesCommitted;
-    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt, shareBatches: batches };
+    return { rowsWritten, rowsRead: this.store.rowsRead, alarmAt: this.armedAt };
   }
 
   // ---- consumer protocol (API.md §5) ----
@@ -300,22 +286,25 @@ export class GroupObject extends ShareCommitShell {
   }
 
   // ---- share groups (API.md §7): the decisions are share-shell.ts's ----
-  // Heartbeats, acquires and acknowledges are group-committed (GroupShell.batchedCall): decided in
-  // memory, the rows of all that arrive together written in one transaction, each answered after it; a
-  // steady heartbeat or an acquire that acknowledges nothing, with no batch open, writes nothing.
+  // They change only the in-memory group ("after-decision"): a transaction is opened only when they left
+  // rows to write, so a steady heartbeat or an acquire that acknowledges nothing opens none.
 
   async shareHeartbeat(
     groupId: string,
     req: share.ShareHeartbeatRequest,
   ): Promise<Result<share.ShareHeartbeatResponse>> {
-    return this.batchedCall(groupId, (now, config) =>
-      share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
+    return this.parkedCall(
+      groupId,
+      (now, config) => share.heartbeat(this.group, groupId, req, now, shareSettings(config), config),
+      "after-decision",
     );
   }
 
   async shareAcquire(groupId: string, req: share.AcquireRequest): Promise<Result<share.AcquireResponse>> {
-    return this.batchedCall(groupId, (now, _config, ticket) =>
-      share.acquire(this.group, groupId, req, now, ticket),
+    return this.parkedCall(
+      groupId,
+      (now, _config, ticket) => share.acquire(this.group, groupId, req, now, ticket),
+      "after-decision",
     );
   }
 
@@ -323,7 +312,11 @@ export class GroupObject extends ShareCommitShell {
     groupId: string,
     req: share.AcknowledgeRequest,
   ): Promise<Result<{ acknowledgements: AcknowledgeResult[] }>> {
-    return this.batchedCall(groupId, (now) => share.acknowledge(this.group, groupId, req, now));
+    return this.parkedCall(
+      groupId,
+      (now) => share.acknowledge(this.group, groupId, req, now),
+      "after-decision",
+    );
   }
 
   async shareArchived(

@@ -64,8 +64,8 @@ export abstract class GroupShell extends DurableObject<Env> {
   // ---- parked requests: classic joins and syncs, share acquires ----
 
   /** Resolvers of parked requests, by ticket. A restart loses them and fails their RPC calls (503). */
-  protected readonly parked = new Map<number, (result: Result<unknown>) => void>();
-  protected lastTicket = 0;
+  private readonly parked = new Map<number, (result: Result<unknown>) => void>();
+  private lastTicket = 0;
 
   /**
    * Runs a decision that may park its request through `mutate()`. A parked request's resolver is
@@ -103,14 +103,8 @@ export abstract class GroupShell extends DurableObject<Env> {
     return parked ?? (result as Result<T>);
   }
 
-  /**
-   * Writes what was decided but not yet written (the share path's open batch, share-commit-shell.ts),
-   * synchronously: every other entry point calls it first, so it runs on written state, in order.
-   */
-  protected commitBatch(): void {}
-
   /** Answers parked requests from the completions a group produced (in requests or the alarm). */
-  protected deliver(group: Group | null): void {
+  private deliver(group: Group | null): void {
     if (!hasCompletions(group)) return;
     for (const done of group.takeCompletions()) {
       const resolve = this.parked.get(done.ticket);
@@ -133,7 +127,6 @@ export abstract class GroupShell extends DurableObject<Env> {
   private alarmRetryAt = 0;
 
   override async alarm(): Promise<void> {
-    this.commitBatch();
     this.armedAt = null;
     this.watch.closeExpired(Date.now());
     // A directory update not yet acknowledged is retried here, also once the group itself is gone.
@@ -203,7 +196,6 @@ export abstract class GroupShell extends DurableObject<Env> {
   ): Promise<Result<T>> {
     const config = this.config;
     if (!config) return fail("COORDINATOR_NOT_AVAILABLE", "the coordinator's configuration is invalid");
-    this.commitBatch();
     const now = clock.now();
     const before = this.group;
     share.configureShare(before, shareSettings(config));
@@ -245,27 +237,23 @@ export abstract class GroupShell extends DurableObject<Env> {
       this.deferred = null;
       this.recover(before, err, "request");
       onFailure?.();
-      return unavailable();
+      return fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator could not complete the request; retry");
     }
     logGroupStep(mark, this.group ?? before, "request");
     (written as Group | null)?.markSaved();
     before?.keepChanges();
     // Sent, not awaited: the request never waits for the directory (a failure is the alarm's to retry).
     this.outbox.flush();
-    await this.armAfter(config, now, result.ok, written !== null);
-    return result;
-  }
-
-  /** Arms the alarm for the group's deadlines after a step (`changed`: it wrote rows; `ok`: it succeeded). */
-  protected armAfter(config: Config, now: number, ok: boolean, changed: boolean): Promise<void> {
     const group = this.group;
     let next = this.idleDeadline();
     if (group) {
       // A step that wrote rows may have changed subscriptions or commits: KIP-496 plans again then.
-      const hint = expiryHint(group, ok, now, config.offsetsRetentionMs, this.store, changed);
+      const changed = written !== null;
+      const hint = expiryHint(group, result.ok, now, config.offsetsRetentionMs, this.store, changed);
       next = minDeadline(next, minDeadline(group.nextDeadline(), hint));
     }
-    return this.arm(next);
+    await this.arm(next);
+    return result;
   }
 
   /**
@@ -294,7 +282,7 @@ export abstract class GroupShell extends DurableObject<Env> {
    * the volatile state (deadlines, parked tickets, notices) of the object it replaces, whose journal
    * undid the failed step. Memory = SQLite = before, and no member's timer restarts.
    */
-  protected recover(before: Group | null, err: unknown, entry: string): void {
+  private recover(before: Group | null, err: unknown, entry: string): void {
     logFailure(entry, err, { groupId: before?.groupId ?? this.group?.groupId ?? null });
     before?.rollback();
     try {
@@ -311,7 +299,7 @@ export abstract class GroupShell extends DurableObject<Env> {
   }
 
   /** Writes the group's changed rows, or removes a group with no members and no offsets (API.md §3). */
-  protected persist(group: Group): void {
+  private persist(group: Group): void {
     const config = this.config!;
     if (group.memberCount === 0 && !group.isPinned() && !this.store.hasOffsets()) {
       // Gone (Dead); its history stays for OFFSETS_RETENTION_MS (history-shell.ts).
@@ -372,9 +360,6 @@ export abstract class GroupShell extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(deadline);
   }
 }
-
-export const unavailable = (): Result<never> =>
-  fail("COORDINATOR_NOT_AVAILABLE", "the group coordinator could not complete the request; retry");
 
 /** A group that answers parked requests later (classic joins and syncs, share acquires). */
 interface Completes {

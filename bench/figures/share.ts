@@ -26,20 +26,12 @@ const REDELIVERY_ROUNDS = 5;
 const HEAP_PARTITIONS = 1000;
 const MAX_IN_FLIGHT = 2000;
 
-export const SHARE_VARS: Record<string, string> = {
+export const SHARE_VARS = {
   SHARE_AUTO_OFFSET_RESET: "earliest",
   SHARE_RECORD_LOCK_DURATION_MS: String(LOCK_MS),
   SHARE_SESSION_TIMEOUT_MS: "1800000",
   SHARE_PARTITION_MAX_RECORD_LOCKS: String(MAX_IN_FLIGHT),
-  // The write path's ablation knob (src/group-shell.ts): "group" (the default) or "each".
-  ...(process.env.COHORT_BENCH_SHARE_COMMIT
-    ? { COHORT_BENCH_SHARE_COMMIT: process.env.COHORT_BENCH_SHARE_COMMIT }
-    : {}),
 };
-
-/** The figure's parts; `--only share-unbatched` (bench/run.ts) runs the unbatched throughput alone. */
-export type SharePart = "batched" | "unbatched" | "redelivery" | "heap";
-const ALL_PARTS: SharePart[] = ["batched", "unbatched", "redelivery", "heap"];
 
 interface Range {
   topic: string;
@@ -52,7 +44,7 @@ interface AcquireReply {
   records: Range[];
   acknowledgements: { error: unknown }[];
 }
-export interface Member {
+interface Member {
   memberId: string;
   partitions: { topic: string; partition: number; logEndOffset: number }[];
   /** What the member was handed last and accepts with its next acquire. */
@@ -70,7 +62,7 @@ const accept = (ranges: Range[], type = "accept") =>
   }));
 
 /** Joins `count` members, then heartbeats each once more so every one knows the settled assignment. */
-export async function joinMembers(
+async function joinMembers(
   http: Http,
   groupId: string,
   count: number,
@@ -103,7 +95,7 @@ export async function joinMembers(
 }
 
 /** One acquire of `max` records, accepting what the member held (piggybacked); returns records handed out. */
-export async function acquireOnce(http: Http, groupId: string, m: Member, max: number): Promise<number> {
+async function acquireOnce(http: Http, groupId: string, m: Member, max: number): Promise<number> {
   const reply = await http.json<AcquireReply>("POST", `/v1/groups/${groupId}/share/acquire`, {
     memberId: m.memberId,
     maxRecords: max,
@@ -137,7 +129,7 @@ interface Throughput {
 const WARMUP_ROUND_MS = 1000;
 
 /** Accepts what each member still holds, so no lock outlasts the floor's rounds. */
-export async function acceptHeld(http: Http, groupId: string, members: Member[]): Promise<void> {
+async function acceptHeld(http: Http, groupId: string, members: Member[]): Promise<void> {
   for (const m of members) {
     if (m.held.length === 0) continue;
     await http.json("POST", `/v1/groups/${groupId}/share/acknowledge`, {
@@ -192,9 +184,8 @@ async function throughput(bench: Bench, http: Http, groupId: string, members: Me
   return runs;
 }
 
-/** With the share batches the object committed (group commit: fewer than the requests that wrote). */
 const statsOf = (http: Http, groupId: string) =>
-  http.json<ObjectStats & { shareBatches?: number }>("GET", `/__bench/stats/${encodeURIComponent(groupId)}`);
+  http.json<ObjectStats>("GET", `/__bench/stats/${encodeURIComponent(groupId)}`);
 
 /** Time from a record's acquisition to its arrival at a second member's waiting acquire, after its lock ends. */
 async function redelivery(http: Http): Promise<number[]> {
@@ -283,139 +274,111 @@ async function heapAtCap() {
   }
 }
 
-export async function shareFigures(bench: Bench, parts: SharePart[] = ALL_PARTS): Promise<void> {
+export async function shareFigures(bench: Bench): Promise<void> {
   const { report } = bench;
   const worker = await startCoordinator(SHARE_VARS);
   const http = new Http(worker.url, 32);
   try {
     const figure = "7 share group";
-    if (parts.includes("batched")) await batchedFigures(bench, http, figure);
-    if (parts.includes("unbatched")) await unbatchedFigure(bench, http, figure);
-    if (parts.includes("redelivery")) await redeliveryFigure(http, report, figure);
-    if (parts.includes("heap")) await heapFigure(report, figure);
+    const batchedGroup = "bench-share-100";
+    const batchedMembers = await joinMembers(http, batchedGroup, CONSUMERS, PARTITIONS);
+    const rows0 = await statsOf(http, batchedGroup);
+    const batched = await throughput(bench, http, batchedGroup, batchedMembers, 100);
+    const rows1 = await statsOf(http, batchedGroup);
+    const recordsPerRequest = batched.records / batched.sent;
+    const recordsPerSecond = summarize(batched.cohort).perSecond * recordsPerRequest;
+    const batchedRatio = pairedRatio(batched.cohort, batched.floor, "perSecond");
+    const batchedWriteRatio = pairedRatio(batched.cohort, batched.floorWrite, "perSecond");
+    const rowsPer1000 = ((rows1.rowsWritten - rows0.rowsWritten) / batched.records) * 1000;
+    report.raw["share.batched"] = { ...batched, recordsPerRequest, rowsPer1000 };
+    report.add({
+      figure,
+      metric: "16 consumers × 100 records/acquire",
+      value: recordsPerSecond,
+      unit: "records/s",
+      floor: summarize(batched.floor).perSecond,
+      ratio: batchedRatio,
+      target: "≥ 100,000 records/s",
+      met: recordsPerSecond >= 100_000,
+      note: `${Math.round(summarize(batched.cohort).perSecond)} acquires/s of ${recordsPerRequest.toFixed(1)} records; ratio is acquires/s to floor req/s; ${batchedWriteRatio.toFixed(2)}× the floor with one write (${Math.round(summarize(batched.floorWrite).perSecond)} req/s)`,
+    });
+    report.add({
+      figure,
+      metric: "rows written / 1,000 records delivered and accepted",
+      value: rowsPer1000,
+      unit: "rows",
+      target: "≤ 20",
+      met: rowsPer1000 <= 20,
+    });
+
+    const singleGroup = "bench-share-1";
+    const singleMembers = await joinMembers(http, singleGroup, CONSUMERS, PARTITIONS);
+    const single = await throughput(bench, http, singleGroup, singleMembers, 1);
+    const singleRatio = pairedRatio(single.cohort, single.floor, "perSecond");
+    const singleWriteRatio = pairedRatio(single.cohort, single.floorWrite, "perSecond");
+    report.raw["share.unbatched"] = single;
+    const singleRun = summarize(single.cohort);
+    report.add({
+      figure,
+      metric: "16 consumers × 1 record/acquire",
+      value: singleRun.perSecond,
+      unit: "req/s",
+      floor: summarize(single.floor).perSecond,
+      ratio: singleRatio,
+      target: "≥ 0.7× floor",
+      met: singleRatio >= 0.7,
+      note: `p50 ${singleRun.p50Ms.toFixed(1)} ms (floor ${summarize(single.floor).p50Ms.toFixed(1)} ms)`,
+    });
+    report.add({
+      figure,
+      metric: "16 consumers × 1 record/acquire vs the floor with one write",
+      value: singleRun.perSecond,
+      unit: "req/s",
+      floor: summarize(single.floorWrite).perSecond,
+      ratio: singleWriteRatio,
+      note: `informational: each call accepts a record, which must be durable before the answer, so one write per call is inherent; p50 ${singleRun.p50Ms.toFixed(1)} ms (floor with one write ${summarize(single.floorWrite).p50Ms.toFixed(1)} ms)`,
+    });
+
+    const delays = await redelivery(http);
+    const worst = Math.max(...delays);
+    report.raw["share.redelivery"] = { lockMs: LOCK_MS, delays };
+    report.add({
+      figure,
+      metric: `redelivery after a ${LOCK_MS} ms lock (worst of ${REDELIVERY_ROUNDS})`,
+      value: worst,
+      unit: "ms",
+      target: `≤ lock + 100 ms (${LOCK_MS + 100})`,
+      met: worst <= LOCK_MS + 100,
+      note: `median ${median(delays).toFixed(0)} ms, from the first acquire's send to the second member's answer`,
+    });
+
+    const heap = await heapAtCap();
+    report.raw["share.heap"] = heap;
+    report.add({
+      figure,
+      metric: `V8 heap growth, ${HEAP_PARTITIONS} partitions at the in-flight cap`,
+      value: heap.heapMb,
+      unit: "MB",
+      target: "≤ 32 MB",
+      met: heap.heapMb <= 32 && heap.inFlight >= HEAP_PARTITIONS * MAX_IN_FLIGHT,
+      note: `${heap.inFlight.toLocaleString("en-US")} offsets in flight in ${heap.ranges.toLocaleString("en-US")} acquired ranges (every other one accepted), ${heap.partitions} partitions; heap ${Math.round(heap.heap0 / 2 ** 20)} → ${Math.round(heap.heap1 / 2 ** 20)} MB`,
+    });
+
+    // A million records at the batched shape: requests (1 per recordsPerRequest), rows, busy duration.
+    const requests = (PRICES.requestPerMillion / recordsPerRequest) * 1;
+    const rowsWritten = (rowsPer1000 / 1000) * PRICES.rowWrittenPerMillion;
+    const duration = (1 / recordsPerSecond) * PRICES.allocatedGb * PRICES.gbSecondPerMillion;
+    const total = requests + rowsWritten + duration;
+    report.raw["share.cost"] = { requests, rowsWritten, duration, total };
+    report.add({
+      figure,
+      metric: "per million records (100/acquire)",
+      value: total,
+      unit: "USD",
+      note: `requests $${requests.toFixed(4)} + rows $${rowsWritten.toFixed(4)} + duration $${duration.toFixed(4)}; a Cloudflare Queue: $1.20 (3 operations per message at $0.40 per million, developers.cloudflare.com/queues/platform/pricing)`,
+    });
   } finally {
     http.close();
     await worker.dispose();
   }
-}
-
-async function batchedFigures(bench: Bench, http: Http, figure: string): Promise<void> {
-  const { report } = bench;
-  const batchedGroup = "bench-share-100";
-  const batchedMembers = await joinMembers(http, batchedGroup, CONSUMERS, PARTITIONS);
-  const rows0 = await statsOf(http, batchedGroup);
-  const batched = await throughput(bench, http, batchedGroup, batchedMembers, 100);
-  const rows1 = await statsOf(http, batchedGroup);
-  const recordsPerRequest = batched.records / batched.sent;
-  const recordsPerSecond = summarize(batched.cohort).perSecond * recordsPerRequest;
-  const batchedRatio = pairedRatio(batched.cohort, batched.floor, "perSecond");
-  const batchedWriteRatio = pairedRatio(batched.cohort, batched.floorWrite, "perSecond");
-  const rowsPer1000 = ((rows1.rowsWritten - rows0.rowsWritten) / batched.records) * 1000;
-  const perCommit = requestsPerCommit(rows0, rows1, batched.sent);
-  report.raw["share.batched"] = { ...batched, recordsPerRequest, rowsPer1000, requestsPerCommit: perCommit };
-  report.add({
-    figure,
-    metric: "16 consumers × 100 records/acquire",
-    value: recordsPerSecond,
-    unit: "records/s",
-    floor: summarize(batched.floor).perSecond,
-    ratio: batchedRatio,
-    target: "≥ 100,000 records/s",
-    met: recordsPerSecond >= 100_000,
-    note: `${Math.round(summarize(batched.cohort).perSecond)} acquires/s of ${recordsPerRequest.toFixed(1)} records, ${perCommit} acquires per commit; ratio is acquires/s to floor req/s; ${batchedWriteRatio.toFixed(2)}× the floor with one write (${Math.round(summarize(batched.floorWrite).perSecond)} req/s)`,
-  });
-  report.add({
-    figure,
-    metric: "rows written / 1,000 records delivered and accepted",
-    value: rowsPer1000,
-    unit: "rows",
-    target: "≤ 20",
-    met: rowsPer1000 <= 20,
-  });
-  // A million records at the batched shape: requests (1 per recordsPerRequest), rows, busy duration.
-  const requests = (PRICES.requestPerMillion / recordsPerRequest) * 1;
-  const rowsWritten = (rowsPer1000 / 1000) * PRICES.rowWrittenPerMillion;
-  const duration = (1 / recordsPerSecond) * PRICES.allocatedGb * PRICES.gbSecondPerMillion;
-  const total = requests + rowsWritten + duration;
-  report.raw["share.cost"] = { requests, rowsWritten, duration, total };
-  report.add({
-    figure,
-    metric: "per million records (100/acquire)",
-    value: total,
-    unit: "USD",
-    note: `requests $${requests.toFixed(4)} + rows $${rowsWritten.toFixed(4)} + duration $${duration.toFixed(4)}; a Cloudflare Queue: $1.20 (3 operations per message at $0.40 per million, developers.cloudflare.com/queues/platform/pricing)`,
-  });
-}
-
-/** Requests per share batch committed between two stats (group commit); "n/a" when not reported. */
-function requestsPerCommit(
-  a: { shareBatches?: number },
-  b: { shareBatches?: number },
-  requests: number,
-): string {
-  const batches = (b.shareBatches ?? 0) - (a.shareBatches ?? 0);
-  return batches > 0 ? (requests / batches).toFixed(1) : "n/a";
-}
-
-async function unbatchedFigure(bench: Bench, http: Http, figure: string): Promise<void> {
-  const { report } = bench;
-  const singleGroup = "bench-share-1";
-  const singleMembers = await joinMembers(http, singleGroup, CONSUMERS, PARTITIONS);
-  const stats0 = await statsOf(http, singleGroup);
-  const single = await throughput(bench, http, singleGroup, singleMembers, 1);
-  const stats1 = await statsOf(http, singleGroup);
-  const perCommit = requestsPerCommit(stats0, stats1, single.sent);
-  const singleRatio = pairedRatio(single.cohort, single.floor, "perSecond");
-  const singleWriteRatio = pairedRatio(single.cohort, single.floorWrite, "perSecond");
-  report.raw["share.unbatched"] = { ...single, requestsPerCommit: perCommit };
-  const singleRun = summarize(single.cohort);
-  report.add({
-    figure,
-    metric: "16 consumers × 1 record/acquire",
-    value: singleRun.perSecond,
-    unit: "req/s",
-    floor: summarize(single.floor).perSecond,
-    ratio: singleRatio,
-    target: "≥ 0.7× floor",
-    met: singleRatio >= 0.7,
-    note: `p50 ${singleRun.p50Ms.toFixed(1)} ms (floor ${summarize(single.floor).p50Ms.toFixed(1)} ms); ${perCommit} acquires per commit (the unmeasured round and the final accepts included)`,
-  });
-  report.add({
-    figure,
-    metric: "16 consumers × 1 record/acquire vs the floor with one write",
-    value: singleRun.perSecond,
-    unit: "req/s",
-    floor: summarize(single.floorWrite).perSecond,
-    ratio: singleWriteRatio,
-    note: `informational: each call accepts a record, which must be durable before the answer; p50 ${singleRun.p50Ms.toFixed(1)} ms (floor with one write ${summarize(single.floorWrite).p50Ms.toFixed(1)} ms)`,
-  });
-}
-
-async function redeliveryFigure(http: Http, report: Bench["report"], figure: string): Promise<void> {
-  const delays = await redelivery(http);
-  const worst = Math.max(...delays);
-  report.raw["share.redelivery"] = { lockMs: LOCK_MS, delays };
-  report.add({
-    figure,
-    metric: `redelivery after a ${LOCK_MS} ms lock (worst of ${REDELIVERY_ROUNDS})`,
-    value: worst,
-    unit: "ms",
-    target: `≤ lock + 100 ms (${LOCK_MS + 100})`,
-    met: worst <= LOCK_MS + 100,
-    note: `median ${median(delays).toFixed(0)} ms, from the first acquire's send to the second member's answer`,
-  });
-}
-
-async function heapFigure(report: Bench["report"], figure: string): Promise<void> {
-  const heap = await heapAtCap();
-  report.raw["share.heap"] = heap;
-  report.add({
-    figure,
-    metric: `V8 heap growth, ${HEAP_PARTITIONS} partitions at the in-flight cap`,
-    value: heap.heapMb,
-    unit: "MB",
-    target: "≤ 32 MB",
-    met: heap.heapMb <= 32 && heap.inFlight >= HEAP_PARTITIONS * MAX_IN_FLIGHT,
-    note: `${heap.inFlight.toLocaleString("en-US")} offsets in flight in ${heap.ranges.toLocaleString("en-US")} acquired ranges (every other one accepted), ${heap.partitions} partitions; heap ${Math.round(heap.heap0 / 2 ** 20)} → ${Math.round(heap.heap1 / 2 ** 20)} MB`,
-  });
 }

@@ -99,9 +99,7 @@ export class ShareStore {
    * ranges removed, then those added (so a range removed and added again under its first offset stays).
    */
   save(changes: ShareChanges): void {
-    const rows: PieceRow[] = [];
-    for (const [key, record] of changes.partitions) this.writePartition(key, record, rows);
-    this.writePieces(rows);
+    for (const [key, record] of changes.partitions) this.writePartition(key, record);
     if (changes.archivedRemoved.length > 0) {
       this.exec(
         `DELETE FROM share_archived WHERE (topic, partition, first_offset) IN
@@ -130,15 +128,17 @@ export class ShareStore {
     }
   }
 
-  /**
-   * Queues a share-partition's pieces on `rows` (written by `writePieces`) and deletes its stale ones
-   * (pieces at or past its new count: never one of the rows queued).
-   */
-  private writePartition(key: string, record: SharePartitionRecord | undefined, rows: PieceRow[]): void {
+  private writePartition(key: string, record: SharePartitionRecord | undefined): void {
     const { topic, partition } = record ?? splitKey(key);
     const parts = record ? this.split(JSON.stringify(record)) : [];
     parts.forEach((text, part) => {
-      rows.push([topic, partition, part, text]);
+      this.exec(
+        "INSERT OR REPLACE INTO share_partitions (topic, partition, part, record) VALUES (?, ?, ?, ?)",
+        topic,
+        partition,
+        part,
+        text,
+      );
     });
     const had = this.pieces.get(key);
     if (had === undefined || had > parts.length) {
@@ -153,40 +153,6 @@ export class ShareStore {
     else this.pieces.delete(key);
   }
 
-  /**
-   * Upserts pieces: a group commit's share-partitions in one statement (one `exec` per batch instead
-   * of one per partition), in runs whose JSON stays well under the platform's 2 MB per value; a run of
-   * one, or a piece near the limit, as its own statement.
-   */
-  private writePieces(rows: PieceRow[]): void {
-    let run: PieceRow[] = [];
-    let size = 0;
-    const flush = () => {
-      if (run.length === 1) {
-        this.exec(
-          "INSERT OR REPLACE INTO share_partitions (topic, partition, part, record) VALUES (?, ?, ?, ?)",
-          ...run[0]!,
-        );
-      } else if (run.length > 1) {
-        this.exec(
-          `INSERT OR REPLACE INTO share_partitions (topic, partition, part, record)
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
-          JSON.stringify(run),
-        );
-      }
-      run = [];
-      size = 0;
-    };
-    for (const row of rows) {
-      // Escaping can double a piece's text inside the JSON array.
-      const cost = 2 * row[3].length + row[0].length + 32;
-      if (size + cost > RUN_BYTES) flush();
-      run.push(row);
-      size += cost;
-    }
-    flush();
-  }
-
   /** Forgets what was remembered about the rows (after a rollback). */
   forget(): void {
     this.pieces.clear();
@@ -199,9 +165,3 @@ export class ShareStore {
     this.exec("DELETE FROM share_archived");
   }
 }
-
-/** A piece of a share-partition's record: topic, partition, piece number, text. */
-type PieceRow = [string, number, number, string];
-
-/** The most JSON one multi-row upsert of pieces binds (the platform allows 2 MB per value). */
-const RUN_BYTES = 512 * 1024;
