@@ -83,6 +83,8 @@ export async function committedOf(group: string, topic: string, partition: numbe
 }
 
 export function expectNoOverlap(log: CallLog) {
-  const overlaps = log.overlaps().map(([a, b]) => `${a.member}@${a.partition}/${a.offset} ∩ ${b.member}@${b.partition}/${b.offset}`);
+  const overlaps = log
+    .overlaps()
+    .map(([a, b]) => `${a.member}@${a.partition}/${a.offset} ∩ ${b.member}@${b.partition}/${b.offset}`);
   expect(overlaps).toEqual([]);
 }

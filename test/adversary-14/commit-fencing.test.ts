@@ -38,9 +38,17 @@ it("classic: a commit under a generation the group moved past (a cooperative rou
   expect(stale.body.error.code).toBe("ILLEGAL_GENERATION");
   expect(await committedOf(group, "orders", 0)).toBe(10);
   // A generation from the future, and a member id never issued, are refused too.
-  const future = await raw("POST", `/v1/groups/${group}/offsets`, { ...old, generationId: a.epoch + 5, offsets });
+  const future = await raw("POST", `/v1/groups/${group}/offsets`, {
+    ...old,
+    generationId: a.epoch + 5,
+    offsets,
+  });
   expect(future.body.error?.code).toBe("ILLEGAL_GENERATION");
-  const ghost = await raw("POST", `/v1/groups/${group}/offsets`, { memberId: "ghost", generationId: a.epoch, offsets });
+  const ghost = await raw("POST", `/v1/groups/${group}/offsets`, {
+    memberId: "ghost",
+    generationId: a.epoch,
+    offsets,
+  });
   expect(ghost.body.error?.code).toBe("UNKNOWN_MEMBER_ID");
   await Promise.all([a.close(), b.close()]);
   expect(await committedOf(group, "orders", 0)).toBe(10);
@@ -59,7 +67,11 @@ it("consumer protocol: an older member epoch is STALE_MEMBER_EPOCH; a member tha
   expect(stale.status).toBe(409);
   expect(stale.body.error.code).toBe("STALE_MEMBER_EPOCH");
   await a.close();
-  const afterLeave = await raw("POST", `/v1/groups/${group}/offsets`, { memberId: old.memberId, memberEpoch: old.memberEpoch + 1, offsets });
+  const afterLeave = await raw("POST", `/v1/groups/${group}/offsets`, {
+    memberId: old.memberId,
+    memberEpoch: old.memberEpoch + 1,
+    offsets,
+  });
   expect(afterLeave.body.error?.code).toBe("UNKNOWN_MEMBER_ID");
   // A "simple" commit (no member) while b is a member is refused as well.
   const simple = await raw("POST", `/v1/groups/${group}/offsets`, { offsets });
@@ -91,7 +103,10 @@ it("commit(offsets) with offsets outside API.md §1 is refused without changing 
   const a = consumer(group, log(), { topics: TOPICS, commit: CommitStrategies.manual() });
   await a.start(() => {});
   for (const offset of [-1, 0.5, Number.NaN, 2 ** 53, Number.MAX_VALUE])
-    await expect(a.commit([{ topic: "orders", partition: 0, offset }]), `offset ${offset}`).rejects.toBeDefined();
+    await expect(
+      a.commit([{ topic: "orders", partition: 0, offset }]),
+      `offset ${offset}`,
+    ).rejects.toBeDefined();
   await expect(a.commit([{ topic: "orders", partition: -1, offset: 1 }])).rejects.toBeDefined();
   await expect(a.commit([{ topic: "bad topic!", partition: 0, offset: 1 }])).rejects.toBeDefined();
   expect(await committedOf(group, "orders", 0)).toBe(-1);

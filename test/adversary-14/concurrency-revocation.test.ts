@@ -47,16 +47,21 @@ it("an eachBatch handler that ignores isRunning() during its revocation: the nex
   const group = freshGroup("adv-ignore-running");
   const log = new CallLog();
   const source = newLog();
-  const batchHandler = (name: string) => async ({ batch, resolveOffset }: EachBatchPayload<string>) => {
-    for (const m of batch.messages) {
-      // Deliberately never looks at isRunning()/isStale(): it finishes the batch whatever happens.
-      await log.around(name, m.partition, m.offset, () => sleep(60));
-      resolveOffset(m.offset);
-    }
-  };
+  const batchHandler =
+    (name: string) =>
+    async ({ batch, resolveOffset }: EachBatchPayload<string>) => {
+      for (const m of batch.messages) {
+        // Deliberately never looks at isRunning()/isStale(): it finishes the batch whatever happens.
+        await log.around(name, m.partition, m.offset, () => sleep(60));
+        resolveOffset(m.offset);
+      }
+    };
   const a = consumer(group, source, { commit: CommitStrategies.afterEach(), maxRecords: 10 });
   await a.start({ partitionsConsumedConcurrently: 4, eachBatch: batchHandler("a") });
-  await until("a is mid-batch on every partition", () => new Set(log.calls.map((x) => x.partition)).size === 4);
+  await until(
+    "a is mid-batch on every partition",
+    () => new Set(log.calls.map((x) => x.partition)).size === 4,
+  );
   const b = consumer(group, source, { commit: CommitStrategies.afterEach(), maxRecords: 10 });
   await b.start({ partitionsConsumedConcurrently: 4, eachBatch: batchHandler("b") });
   await until("b owns some", () => b.assignment().length > 0);

@@ -87,7 +87,9 @@ async function settled(members: Member[]) {
     "every partition owned exactly once, balanced",
     () => {
       const owned = members.flatMap((m) => keys(m.c.assignment()));
-      const balanced = members.every((m) => m.c.assignment().length - fair <= 1 && m.c.assignment().length >= fair);
+      const balanced = members.every(
+        (m) => m.c.assignment().length - fair <= 1 && m.c.assignment().length >= fair,
+      );
       return balanced && owned.length === 6 && new Set(owned).size === 6;
     },
     25_000,

@@ -19,44 +19,47 @@ const ONE = { orders: 1 };
 const removeBehindItsBack = (group: string, memberId: string) =>
   raw("POST", `/v1/groups/${group}/heartbeat`, { memberId, memberEpoch: -1 });
 
-it.each([1, 2])("a partition lost and regained while its handler still runs is not handed out twice at once (partitionsConsumedConcurrently %i)", async (concurrency) => {
-  const group = freshGroup("adv-lost");
-  const log = new CallLog();
-  const lost: TopicPartition[][] = [];
-  let unblock: () => void = () => {};
-  const blocked = new Promise<void>((resolve) => {
-    unblock = resolve;
-  });
-  let blockedOnce = false;
-  const c = consumer(group, newLog(), {
-    topics: ONE,
-    commit: CommitStrategies.afterEach(),
-    listener: { onPartitionsLost: (ps) => void lost.push(ps) },
-  });
-  await c.start({
-    partitionsConsumedConcurrently: concurrency,
-    eachMessage: ({ partition, message, heartbeat }) =>
-      log.around(c.memberId, partition, message.offset, async () => {
-        if (message.offset !== 2 || blockedOnce) return;
-        blockedOnce = true;
-        // A slow record that stays alive (heartbeat), so the member is not the one at fault.
-        const beat = setInterval(() => void heartbeat(), 100);
-        await blocked;
-        clearInterval(beat);
-      }),
-  });
-  await until("offset 2 in hand", () => blockedOnce);
-  const memberId = c.memberId;
-  expect((await removeBehindItsBack(group, memberId)).status).toBe(200);
-  await until("the partition reported lost", () => lost.length > 0);
-  await until("the partition owned again", () => c.assignment().length === 1);
-  await sleep(800); // room for a second handler on partition 0 to start, if the SDK starts one
-  unblock();
-  await until("the end reached", () => log.calls.some((x) => x.offset === 24));
-  await c.close();
-  expect(lost).toEqual([[{ topic: "orders", partition: 0 }]]);
-  expectNoOverlap(log);
-});
+it.each([1, 2])(
+  "a partition lost and regained while its handler still runs is not handed out twice at once (partitionsConsumedConcurrently %i)",
+  async (concurrency) => {
+    const group = freshGroup("adv-lost");
+    const log = new CallLog();
+    const lost: TopicPartition[][] = [];
+    let unblock: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => {
+      unblock = resolve;
+    });
+    let blockedOnce = false;
+    const c = consumer(group, newLog(), {
+      topics: ONE,
+      commit: CommitStrategies.afterEach(),
+      listener: { onPartitionsLost: (ps) => void lost.push(ps) },
+    });
+    await c.start({
+      partitionsConsumedConcurrently: concurrency,
+      eachMessage: ({ partition, message, heartbeat }) =>
+        log.around(c.memberId, partition, message.offset, async () => {
+          if (message.offset !== 2 || blockedOnce) return;
+          blockedOnce = true;
+          // A slow record that stays alive (heartbeat), so the member is not the one at fault.
+          const beat = setInterval(() => void heartbeat(), 100);
+          await blocked;
+          clearInterval(beat);
+        }),
+    });
+    await until("offset 2 in hand", () => blockedOnce);
+    const memberId = c.memberId;
+    expect((await removeBehindItsBack(group, memberId)).status).toBe(200);
+    await until("the partition reported lost", () => lost.length > 0);
+    await until("the partition owned again", () => c.assignment().length === 1);
+    await sleep(800); // room for a second handler on partition 0 to start, if the SDK starts one
+    unblock();
+    await until("the end reached", () => log.calls.some((x) => x.offset === 24));
+    await c.close();
+    expect(lost).toEqual([[{ topic: "orders", partition: 0 }]]);
+    expectNoOverlap(log);
+  },
+);
 
 it("lost partitions are not committed: the record in hand when the membership went is not committed by it", async () => {
   const group = freshGroup("adv-lost-commit");

@@ -106,6 +106,8 @@ it("maxInFlightRecords 1 with four partitions handled concurrently: never more t
   await until("all 100 handled", () => log.calls.length >= 100, 25_000);
   await c.close();
   expect(peak).toBeLessThanOrEqual(1);
-  const running = log.calls.filter((a) => log.calls.some((b) => a !== b && b.start < a.end && a.start < b.end));
+  const running = log.calls.filter((a) =>
+    log.calls.some((b) => a !== b && b.start < a.end && a.start < b.end),
+  );
   expect(running).toEqual([]); // one record at a time across all partitions
 });
