@@ -88,3 +88,21 @@ export function expectNoOverlap(log: CallLog) {
     .map(([a, b]) => `${a.member}@${a.partition}/${a.offset} ∩ ${b.member}@${b.partition}/${b.offset}`);
   expect(overlaps).toEqual([]);
 }
+
+/** A record that takes as long as the test says, its handler staying alive (heartbeat) meanwhile. */
+export class Gate {
+  #open: () => void = () => {};
+  readonly #opened = new Promise<void>((resolve) => {
+    this.#open = resolve;
+  });
+
+  async hold(heartbeat: () => Promise<void>): Promise<void> {
+    const beat = setInterval(() => void heartbeat(), 100);
+    await this.#opened;
+    clearInterval(beat);
+  }
+
+  open(): void {
+    this.#open();
+  }
+}

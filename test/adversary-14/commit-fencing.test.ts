@@ -24,6 +24,14 @@ const CLASSIC = {
 };
 const offsets = [{ topic: "orders", partition: 0, offset: 3 }];
 
+/** A consumer-protocol member that has processed and committed everything (offset 10 everywhere). */
+async function caughtUp(group: string) {
+  const c = consumer(group, log(), { topics: TOPICS, commit: CommitStrategies.afterEach() });
+  await c.start(() => {});
+  await until("everything committed", async () => (await committedOf(group, "orders", 0)) === 10);
+  return c;
+}
+
 it("classic: a commit under a generation the group moved past (a cooperative round) is ILLEGAL_GENERATION and changes nothing", async () => {
   const group = freshGroup("adv-fence-classic");
   const a = consumer(group, log(), CLASSIC);
@@ -56,9 +64,7 @@ it("classic: a commit under a generation the group moved past (a cooperative rou
 
 it("consumer protocol: an older member epoch is STALE_MEMBER_EPOCH; a member that left is UNKNOWN_MEMBER_ID", async () => {
   const group = freshGroup("adv-fence-consumer");
-  const a = consumer(group, log(), { topics: TOPICS, commit: CommitStrategies.afterEach() });
-  await a.start(() => {});
-  await until("a committed everything", async () => (await committedOf(group, "orders", 0)) === 10);
+  const a = await caughtUp(group);
   const old = { memberId: a.memberId, memberEpoch: a.epoch };
   const b = consumer(group, log(), { topics: TOPICS, commit: CommitStrategies.afterEach() });
   await b.start(() => {});
@@ -82,9 +88,7 @@ it("consumer protocol: an older member epoch is STALE_MEMBER_EPOCH; a member tha
 
 it("the SDK's commit(offsets) after close() or abort() refuses instead of committing without a live fence", async () => {
   const group = freshGroup("adv-fence-sdk");
-  const a = consumer(group, log(), { topics: TOPICS, commit: CommitStrategies.afterEach() });
-  await a.start(() => {});
-  await until("a committed everything", async () => (await committedOf(group, "orders", 0)) === 10);
+  const a = await caughtUp(group);
   await a.close();
   await expect(a.commit(offsets)).rejects.toBeDefined();
   const b = consumer(group, log(), { topics: TOPICS, commit: CommitStrategies.afterEach() });

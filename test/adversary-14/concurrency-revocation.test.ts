@@ -9,31 +9,26 @@ import { expect, it } from "vitest";
 import { CommitStrategies } from "../../src/client/commit-strategy.ts";
 import type { EachBatchPayload } from "../../src/client/consumer.ts";
 import { consumer, freshGroup, newLog, RECORDS_PER_PARTITION, sleep, until } from "../sdk/sdk-helpers";
-import { CallLog, expectNoOverlap } from "./black-box";
+import { CallLog, expectNoOverlap, Gate } from "./black-box";
 
 it("partitionsConsumedConcurrently: a stuck partition does not hold the others back; order holds in each", async () => {
   const group = freshGroup("adv-slow");
   const log = new CallLog();
-  let release: () => void = () => {};
-  const stuck = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const gate = new Gate();
   const c = consumer(group, newLog(), { commit: CommitStrategies.afterEach() });
   await c.start({
     partitionsConsumedConcurrently: 2,
     eachMessage: ({ partition, message, heartbeat }) =>
       log.around("c", partition, message.offset, async () => {
         if (partition !== 0 || message.offset !== 0) return;
-        const beat = setInterval(() => void heartbeat(), 100);
-        await stuck;
-        clearInterval(beat);
+        await gate.hold(heartbeat);
       }),
   });
   await until("partitions 1..3 done while 0 is stuck", () =>
     [1, 2, 3].every((p) => log.missing(p, RECORDS_PER_PARTITION).length === 0),
   );
   expect(log.calls.filter((x) => x.partition === 0)).toHaveLength(1);
-  release();
+  gate.open();
   await until("partition 0 done", () => log.missing(0, RECORDS_PER_PARTITION).length === 0);
   await c.close();
   for (const p of [0, 1, 2, 3]) {

@@ -11,7 +11,7 @@ import { expect, it } from "vitest";
 import { CommitStrategies } from "../../src/client/commit-strategy.ts";
 import type { TopicPartition } from "../../src/client/partitions.ts";
 import { consumer, freshGroup, newLog, sleep, until } from "../sdk/sdk-helpers";
-import { CallLog, committedOf, expectNoOverlap, raw } from "./black-box";
+import { CallLog, committedOf, expectNoOverlap, Gate, raw } from "./black-box";
 
 const ONE = { orders: 1 };
 
@@ -25,10 +25,7 @@ it.each([1, 2])(
     const group = freshGroup("adv-lost");
     const log = new CallLog();
     const lost: TopicPartition[][] = [];
-    let unblock: () => void = () => {};
-    const blocked = new Promise<void>((resolve) => {
-      unblock = resolve;
-    });
+    const gate = new Gate();
     let blockedOnce = false;
     const c = consumer(group, newLog(), {
       topics: ONE,
@@ -42,9 +39,7 @@ it.each([1, 2])(
           if (message.offset !== 2 || blockedOnce) return;
           blockedOnce = true;
           // A slow record that stays alive (heartbeat), so the member is not the one at fault.
-          const beat = setInterval(() => void heartbeat(), 100);
-          await blocked;
-          clearInterval(beat);
+          await gate.hold(heartbeat);
         }),
     });
     await until("offset 2 in hand", () => blockedOnce);
@@ -53,7 +48,7 @@ it.each([1, 2])(
     await until("the partition reported lost", () => lost.length > 0);
     await until("the partition owned again", () => c.assignment().length === 1);
     await sleep(800); // room for a second handler on partition 0 to start, if the SDK starts one
-    unblock();
+    gate.open();
     await until("the end reached", () => log.calls.some((x) => x.offset === 24));
     await c.close();
     expect(lost).toEqual([[{ topic: "orders", partition: 0 }]]);
@@ -63,49 +58,45 @@ it.each([1, 2])(
 
 it("lost partitions are not committed: the record in hand when the membership went is not committed by it", async () => {
   const group = freshGroup("adv-lost-commit");
-  let unblock: () => void = () => {};
-  const blocked = new Promise<void>((resolve) => {
-    unblock = resolve;
-  });
+  const gate = new Gate();
   let inHand = false;
-  const commitsSeen: number[] = [];
+  let lost = 0;
   const c = consumer(group, newLog(), {
     topics: ONE,
     commit: CommitStrategies.afterEach(),
-    // While lost, the test itself holds the next assignment back by keeping a rival member on it.
-    listener: { onPartitionsLost: () => void commitsSeen.push(-1) },
+    listener: { onPartitionsLost: () => void lost++ },
   });
   await c.start({
     eachMessage: async ({ message, heartbeat }) => {
       if (message.offset !== 3 || inHand) return;
       inHand = true;
-      const beat = setInterval(() => void heartbeat(), 100);
-      await blocked;
-      clearInterval(beat);
+      await gate.hold(heartbeat);
     },
   });
   await until("offset 3 in hand", () => inHand);
   await until("0..2 committed", async () => (await committedOf(group, "orders", 0)) === 3);
   c.pause([{ topic: "orders" }]); // nothing after 3 is handed out once regained: the commit is 3's alone
   await removeBehindItsBack(group, c.memberId);
-  await until("lost reported", () => commitsSeen.length > 0);
-  // An operator resets the partition while the member is out (a simple commit: the group is empty now
-  // or the member rejoined; either way the coordinator decides, not the lost member).
-  unblock();
+  await until("lost reported", () => lost > 0);
+  gate.open();
   await sleep(600);
   // The lost member's handler finished record 3: that completion belongs to no membership.
   expect(await committedOf(group, "orders", 0)).toBe(3);
   await c.close();
 });
 
-it("pause survives losing and regaining the partition; resume then restarts it without a rebalance", async () => {
+it("pause survives losing and regaining the partition; lost is not reported as revoked; resume restarts it", async () => {
   const group = freshGroup("adv-lost-pause");
   const log = new CallLog();
   const lost: TopicPartition[][] = [];
+  const revoked: TopicPartition[][] = [];
   const c = consumer(group, newLog(), {
     topics: ONE,
     commit: CommitStrategies.afterEach(),
-    listener: { onPartitionsLost: (ps) => void lost.push(ps) },
+    listener: {
+      onPartitionsLost: (ps) => void lost.push(ps),
+      onPartitionsRevoked: (ps) => void revoked.push(ps),
+    },
   });
   await c.start(({ partition, offset }) =>
     log.around("c", partition, offset, () => {
@@ -121,6 +112,7 @@ it("pause survives losing and regaining the partition; resume then restarts it w
   c.resume([{ topic: "orders" }]);
   await until("the end reached", () => log.calls.some((x) => x.offset === 24));
   expect(c.epoch).toBe(epoch);
+  expect(revoked).toEqual([]); // lost, not revoked: onPartitionsRevoked is for a cooperative hand-over
   await c.close();
   expect(log.missing(0, 25)).toEqual([]);
   expectNoOverlap(log);
