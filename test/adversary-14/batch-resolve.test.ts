@@ -50,14 +50,20 @@ it("resolveOffset past the batch's last record does not skip records that were n
   expect.soft(await committedOf(group, "orders", 0)).toBeLessThanOrEqual(25);
 });
 
-it("resolveOffset with a non-integer offset neither skips a record nor wedges the commits", async () => {
+it("resolveOffset with a non-integer offset is a RangeError (as seek's), and neither skips a record nor wedges the commits", async () => {
+  let thrown: unknown;
   const { c, group, log } = await firstBatch(async ({ batch, resolveOffset }, log) => {
     for (const m of batch.messages.slice(0, 3)) await log.around("c", m.partition, m.offset, () => {});
-    resolveOffset(2.5); // a JavaScript number that is not an offset: 0..2 done at most
+    try {
+      resolveOffset(2.5); // a JavaScript number that is not an offset: refused, nothing resolved
+    } catch (error) {
+      thrown = error;
+    }
   });
   await until("every record handled", () => log.missing(0, 25).length === 0, 5_000).catch(() => {});
   await sleep(300);
   await c.close();
+  expect.soft(thrown).toBeInstanceOf(RangeError);
   expect.soft(log.missing(0, 25)).toEqual([]); // offset 3 must still be handed out
   expect.soft(await committedOf(group, "orders", 0)).toBe(25); // and commits must go on (integers only)
 });
