@@ -20,7 +20,7 @@ import type {
   RunOptions,
 } from "./consumer-types.ts";
 import { CohortError } from "./errors.ts";
-import { backoffDelay, HttpTransport } from "./http.ts";
+import { backoffDelay, groupPath, HttpTransport } from "./http.ts";
 import { delay, type Membership, type MembershipHost } from "./membership.ts";
 import { keyOf, minus, sortPartitions, type TopicPartition } from "./partitions.ts";
 import { ProcessingLock } from "./processing-lock.ts";
@@ -78,6 +78,7 @@ export class CohortConsumer<V = unknown> {
   #losses = 0;
 
   constructor(options: ConsumerOptions<V>) {
+    groupPath(options.groupId); // an id no path can carry is refused now, not at the first request
     const cap = options.maxInFlightRecords;
     if (cap !== undefined && cap !== Number.POSITIVE_INFINITY && (!Number.isInteger(cap) || cap < 1))
       throw new RangeError("maxInFlightRecords must be a positive integer");
