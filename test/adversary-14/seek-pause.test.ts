@@ -18,6 +18,13 @@ it("seek rejects negative and non-integer offsets at once and changes nothing", 
     expect(() => c.seek("orders", 0, bad)).toThrow(RangeError);
 });
 
+it("maxInFlightRecords that is not a positive integer is refused at construction", () => {
+  for (const bad of [0, 0.5, -3, Number.NaN])
+    expect(() =>
+      consumer(freshGroup("adv-cap-bad"), newLog(), { topics: ONE, maxInFlightRecords: bad }),
+    ).toThrow(RangeError);
+});
+
 it("seek past 2^53−1 (not a JSON-safe offset, API.md §1) is refused by the SDK, not left to wedge every later commit", async () => {
   const group = freshGroup("adv-seek-huge");
   const c = consumer(group, newLog(), { topics: ONE, commit: CommitStrategies.afterEach() });
