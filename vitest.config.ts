@@ -176,6 +176,14 @@ export default defineConfig({
         SHARE_SESSION_TIMEOUT_MS: "6000",
         SHARE_HEARTBEAT_INTERVAL_MS: "200",
       }),
+      // Adversarial tests of the SDK's consumer API (issue 14), with the workers-sdk project's settings.
+      workersProject("workers-adversary-14", ["test/adversary-14/**/*.test.ts"], {
+        AUTH_MODE: "none",
+        CONSUMER_SESSION_TIMEOUT_MS: "1500",
+        CONSUMER_HEARTBEAT_INTERVAL_MS: "200",
+        GROUP_MIN_SESSION_TIMEOUT_MS: "500",
+        GROUP_INITIAL_REBALANCE_DELAY_MS: "100",
+      }),
       // The operator console (API.md §9) with JWT auth, short classic delays and earliest share resets.
       workersProject("workers-console", ["test/console/**/*.test.ts"], {
         AUTH_MODE: "jwt",

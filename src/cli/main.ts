@@ -157,6 +157,9 @@ async function run(argv: string[], io: Io): Promise<commands.Output | null> {
   if (values.help || positionals.length === 0) return null;
   const [noun, verb, groupId, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  // "." and "..": no URL path can carry them (the SDK refuses them too); a usage error, nothing sent.
+  if (groupId === "." || groupId === "..")
+    throw new UsageError(`INVALID_GROUP_ID: group id '${groupId}' cannot be addressed in a URL path`);
   const admin = newAdmin(values.url ?? io.env.COHORT_URL ?? "http://127.0.0.1:8787", values.token, io);
   const command = `${noun} ${verb ?? ""}`.trim();
   if (command === "groups list" || command === "share-groups list") {

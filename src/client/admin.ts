@@ -6,7 +6,7 @@
  */
 
 import { CohortError } from "./errors.ts";
-import { type ClientOptions, encodeSegment, HttpTransport } from "./http.ts";
+import { type ClientOptions, encodeSegment, groupPath, HttpTransport } from "./http.ts";
 import type { ArchivedPage, ArchivedQuery, RedriveRequest, ShareGroupInfo } from "./share-types.ts";
 import type {
   CommitRequest,
@@ -39,8 +39,6 @@ export interface GroupPage {
   nextCursor: string | null;
 }
 
-const groupPath = (groupId: string) => `/v1/groups/${encodeSegment(groupId)}`;
-
 export class CohortAdmin {
   readonly http: HttpTransport;
 
@@ -50,17 +48,17 @@ export class CohortAdmin {
   }
 
   /** OffsetCommit: all entries are stored or none. Without memberId it is a "simple" commit. */
-  commitOffsets(groupId: string, request: CommitRequest): Promise<CommitResult> {
+  async commitOffsets(groupId: string, request: CommitRequest): Promise<CommitResult> {
     return this.http.request("POST", `${groupPath(groupId)}/offsets`, { body: request });
   }
 
   /** OffsetFetch: committed offsets sorted by topic then partition (empty for an unknown group). */
-  fetchOffsets(groupId: string, topics?: readonly string[]): Promise<FetchOffsetsResult> {
+  async fetchOffsets(groupId: string, topics?: readonly string[]): Promise<FetchOffsetsResult> {
     return this.http.request("GET", `${groupPath(groupId)}/offsets`, { query: { topic: topics } });
   }
 
   /** One partition's committed offset; `offset` is -1 when nothing was committed. */
-  fetchOffset(groupId: string, topic: string, partition: number): Promise<CommittedOffset> {
+  async fetchOffset(groupId: string, topic: string, partition: number): Promise<CommittedOffset> {
     return this.http.request(
       "GET",
       `${groupPath(groupId)}/offsets/${encodeSegment(topic)}/${encodeSegment(partition)}`,
@@ -68,7 +66,7 @@ export class CohortAdmin {
   }
 
   /** OffsetDelete: a topic's offsets, all partitions or the given ones. */
-  deleteOffsets(
+  async deleteOffsets(
     groupId: string,
     topic: string,
     partitions?: readonly number[],
@@ -79,7 +77,7 @@ export class CohortAdmin {
   }
 
   /** Reset offsets of a group without members; `dryRun: true` only reports the plan. */
-  resetOffsets(groupId: string, request: ResetRequest): Promise<ResetResult> {
+  async resetOffsets(groupId: string, request: ResetRequest): Promise<ResetResult> {
     return this.http.request("POST", `${groupPath(groupId)}/offsets/reset`, { body: request });
   }
 
@@ -113,11 +111,11 @@ export class CohortAdmin {
     return all;
   }
 
-  describeGroup(groupId: string): Promise<GroupInfo> {
+  async describeGroup(groupId: string): Promise<GroupInfo> {
     return this.http.request("GET", groupPath(groupId));
   }
 
-  lag(groupId: string): Promise<GroupLag> {
+  async lag(groupId: string): Promise<GroupLag> {
     return this.http.request("GET", `${groupPath(groupId)}/lag`);
   }
 
@@ -153,7 +151,7 @@ export class CohortAdmin {
   }
 
   /** One page of a share group's archived (dead-lettered) ranges, newest archived last. */
-  archived(groupId: string, query: ArchivedQuery = {}): Promise<ArchivedPage> {
+  async archived(groupId: string, query: ArchivedQuery = {}): Promise<ArchivedPage> {
     return this.http.request("GET", `${groupPath(groupId)}/share/archived`, {
       query: { topic: query.topic, limit: query.limit, cursor: query.cursor },
     });
@@ -176,7 +174,7 @@ export class CohortAdmin {
    * 100); or, with `last`, the newest `last` events. Pass `nextAfter` back as `after` to poll for newer
    * ones. Readable for OFFSETS_RETENTION_MS after the group was deleted or expired.
    */
-  events(
+  async events(
     groupId: string,
     options: { after?: number; limit?: number; last?: number } = {},
   ): Promise<GroupEvents> {
@@ -186,12 +184,12 @@ export class CohortAdmin {
   }
 
   /** The group's total lag, sampled at most once a minute while commits arrive, at or after `since`. */
-  lagHistory(groupId: string, options: { since?: number } = {}): Promise<LagHistory> {
+  async lagHistory(groupId: string, options: { since?: number } = {}): Promise<LagHistory> {
     return this.http.request("GET", `${groupPath(groupId)}/lag/history`, { query: { since: options.since } });
   }
 
   /** Makes archived offsets available again with delivery count 0 (the dead-letter redrive). */
-  redrive(groupId: string, request: RedriveRequest): Promise<{ redriven: number }> {
+  async redrive(groupId: string, request: RedriveRequest): Promise<{ redriven: number }> {
     return this.http.request("POST", `${groupPath(groupId)}/share/archived/redrive`, { body: request });
   }
 }

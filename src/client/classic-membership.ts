@@ -23,7 +23,7 @@ import {
   subscriptionMetadata,
 } from "./classic-assignment.ts";
 import { CohortError } from "./errors.ts";
-import { backoffDelay, encodeSegment, type HttpTransport } from "./http.ts";
+import { backoffDelay, groupPath, type HttpTransport } from "./http.ts";
 import {
   type CommitFence,
   delay,
@@ -106,7 +106,7 @@ export class ClassicProtocolMembership implements Membership {
   }
 
   #path(suffix: string): string {
-    return `/v1/groups/${encodeSegment(this.#options.groupId)}/${suffix}`;
+    return `${groupPath(this.#options.groupId)}/${suffix}`;
   }
 
   /** One rebalance at a time: (eager: revoke everything,) join, sync, reconcile to the new assignment. */

@@ -10,7 +10,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { HeartbeatBody, HeartbeatResponse } from "../api/consumer-schemas.ts";
 import { CohortError } from "./errors.ts";
-import { encodeSegment, type HttpTransport } from "./http.ts";
+import { encodeSegment, groupPath, type HttpTransport } from "./http.ts";
 import {
   type CommitFence,
   HeartbeatQueue,
@@ -121,7 +121,7 @@ export class ConsumerProtocolMembership implements Membership {
   }
 
   #path(suffix: string): string {
-    return `/v1/groups/${encodeSegment(this.#options.groupId)}/${suffix}`;
+    return `${groupPath(this.#options.groupId)}/${suffix}`;
   }
 
   /**

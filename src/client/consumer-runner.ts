@@ -32,6 +32,11 @@ export interface PartitionState extends TopicPartition {
   worker: Promise<void> | undefined;
 }
 
+/** An offset as the SDK accepts it (seek, commit, resolveOffset): a safe non-negative integer. */
+export function assertOffset(offset: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`bad offset ${offset}`);
+}
+
 export function newPartitionState(tp: TopicPartition, position: number, logEnd: number | null) {
   const state: PartitionState = {
     topic: tp.topic,
@@ -76,6 +81,11 @@ export class PartitionRunner<V> {
   readonly #run: RunOptions<V>;
   readonly #concurrency: number;
   readonly #active = new Set<PartitionState>();
+  /**
+   * Partitions with a worker running, by key: a partition lost and regained gets a new state while
+   * the worker of the old one may still be in its handler; no second worker starts until it ends.
+   */
+  readonly #busy = new Set<string>();
   /** Per partition being handled: when its handler last showed progress. */
   readonly #progress = new Map<PartitionState, number>();
   #inFlight = 0;
@@ -129,18 +139,21 @@ export class PartitionRunner<V> {
     const first = this.#cursor;
     for (let i = 0; i < states.length && this.#active.size < this.#concurrency; i++) {
       const state = states[(first + i) % states.length]!;
-      if (state.worker || state.released || state.idleUntil > now || this.#host.paused.has(keyOf(state)))
-        continue;
+      const key = keyOf(state);
+      if (state.worker || state.released || state.idleUntil > now || this.#host.paused.has(key)) continue;
+      if (this.#busy.has(key)) continue;
       const budget = Math.min(this.#limits.maxRecords, this.#limits.maxInFlightRecords - this.#inFlight);
       if (budget <= 0) break;
       this.#cursor = (first + i + 1) % states.length; // the next round starts after this one
       this.#inFlight += budget; // reserved now, so concurrent fetches together stay within the cap
       this.#active.add(state);
+      this.#busy.add(key);
       state.worker = this.#work(state, budget)
         .catch((error) => this.#host.fail(error))
         .finally(() => {
           state.worker = undefined;
           this.#active.delete(state);
+          this.#busy.delete(key);
           this.#progress.delete(state);
           this.wake();
         });
@@ -233,14 +246,17 @@ export class PartitionRunner<V> {
     let resolved = 0; // records of the batch resolved so far
     const stale = () => state.released || state.seeks !== seeks || this.#host.stopped();
     // Resolving is not a sign of life (Kafka's poll is): heartbeat() and returning are.
+    // As kafkajs: resolving marks that offset and the batch's records before it processed, never
+    // past the batch's last record (records beyond it were not handed to this handler).
     const resolveOffset = (offset: number) => {
+      assertOffset(offset);
       if (stale() || offset < state.position) return;
       let upTo = resolved;
       while (upTo < messages.length && messages[upTo]!.offset <= offset) upTo++;
       if (upTo === resolved) return;
       const count = upTo - resolved;
       resolved = upTo;
-      state.position = offset + 1;
+      state.position = Math.min(offset, messages[messages.length - 1]!.offset) + 1;
       release(count);
       this.#host.processed(count).catch((error) => this.#host.fail(error));
     };

@@ -11,7 +11,7 @@ import { CohortAdmin } from "./admin.ts";
 import { ClassicProtocolMembership } from "./classic-membership.ts";
 import { CommitStrategies, type CommitStrategy, commitDue } from "./commit-strategy.ts";
 import { ConsumerProtocolMembership } from "./consumer-membership.ts";
-import { newPartitionState, PartitionRunner, type PartitionState } from "./consumer-runner.ts";
+import { assertOffset, newPartitionState, PartitionRunner, type PartitionState } from "./consumer-runner.ts";
 import type {
   ConsumedRecord,
   ConsumerOptions,
@@ -20,7 +20,7 @@ import type {
   RunOptions,
 } from "./consumer-types.ts";
 import { CohortError } from "./errors.ts";
-import { backoffDelay, HttpTransport } from "./http.ts";
+import { backoffDelay, groupPath, HttpTransport } from "./http.ts";
 import { delay, type Membership, type MembershipHost } from "./membership.ts";
 import { keyOf, minus, sortPartitions, type TopicPartition } from "./partitions.ts";
 import { ProcessingLock } from "./processing-lock.ts";
@@ -44,6 +44,14 @@ const notMember = () =>
     kafkaCode: 27,
     status: 0,
     message: "not a member of a generation right now (joining): commit again once assigned",
+  });
+
+const aborted = () =>
+  new CohortError({
+    code: "CONSUMER_STOPPED",
+    kafkaCode: null,
+    status: 0,
+    message: "the consumer was aborted (or a handler failed): it commits nothing more",
   });
 
 export class CohortConsumer<V = unknown> {
@@ -70,6 +78,10 @@ export class CohortConsumer<V = unknown> {
   #losses = 0;
 
   constructor(options: ConsumerOptions<V>) {
+    groupPath(options.groupId); // an id no path can carry is refused now, not at the first request
+    const cap = options.maxInFlightRecords;
+    if (cap !== undefined && cap !== Number.POSITIVE_INFINITY && (!Number.isInteger(cap) || cap < 1))
+      throw new RangeError("maxInFlightRecords must be a positive integer");
     this.#options = options;
     this.#strategy = options.commit ?? CommitStrategies.periodic(5_000);
     const http = new HttpTransport(options);
@@ -189,14 +201,15 @@ export class CohortConsumer<V = unknown> {
    * Without offsets: commits every processed, uncommitted offset now (called from a handler, that
    * record counts as processed only when the handler returns, so the next commit covers it).
    * With offsets: commits exactly those (each the next offset to read). Throws CohortError if the
-   * coordinator refuses, and REBALANCE_IN_PROGRESS for explicit offsets while the member is joining.
+   * coordinator refuses, REBALANCE_IN_PROGRESS for explicit offsets while the member is joining (or
+   * after close), and CONSUMER_STOPPED after abort() or a handler failure.
    */
   async commit(offsets?: OffsetToCommit[]): Promise<void> {
     if (offsets === undefined) return this.#commits.run(() => this.#commitPending({ rethrow: true }));
-    for (const o of offsets) {
-      if (!Number.isInteger(o.offset) || o.offset < 0) throw new RangeError(`bad offset ${o.offset}`);
-    }
+    for (const o of offsets) assertOffset(o.offset);
     return this.#commits.run(async () => {
+      // Stopped without leaving (abort, a failed handler): its member is as good as crashed.
+      if (this.#aborted) throw aborted();
       const sent = offsets.map(({ topic, partition, offset, metadata }) => ({
         topic,
         partition,
@@ -217,7 +230,7 @@ export class CohortConsumer<V = unknown> {
    * when it is assigned (instead of its committed offset). The next commit commits the new position.
    */
   seek(topic: string, partition: number, offset: number): void {
-    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`bad offset ${offset}`);
+    assertOffset(offset);
     const state = this.#owned.get(keyOf({ topic, partition }));
     if (!state) {
       this.#pendingSeeks.set(keyOf({ topic, partition }), offset);

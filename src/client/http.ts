@@ -149,3 +149,19 @@ function parseJson(text: string): unknown {
 }
 
 export const encodeSegment = (value: string | number) => encodeURIComponent(String(value));
+
+/**
+ * The path of a group's routes. "." and ".." are valid group ids by API.md §1's pattern, but no such
+ * id can travel in an HTTP path: every URL parser resolves /v1/groups/./lag (and %2E) to
+ * /v1/groups/lag, another group's route. They are refused here, before anything is sent.
+ */
+export function groupPath(groupId: string): string {
+  if (groupId === "." || groupId === "..")
+    throw new CohortError({
+      code: "INVALID_GROUP_ID",
+      kafkaCode: 24,
+      status: 0,
+      message: `group id ${JSON.stringify(groupId)} cannot be addressed in a URL path (a dot segment)`,
+    });
+  return `/v1/groups/${encodeSegment(groupId)}`;
+}

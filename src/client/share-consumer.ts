@@ -14,7 +14,7 @@
 
 import { CohortAdmin } from "./admin.ts";
 import { CohortError } from "./errors.ts";
-import { backoffDelay, type ClientOptions, encodeSegment, HttpTransport } from "./http.ts";
+import { backoffDelay, type ClientOptions, groupPath, HttpTransport } from "./http.ts";
 import type { TopicPartition } from "./partitions.ts";
 import { ProcessingLock } from "./processing-lock.ts";
 import { type Settlement, ShareHoldings } from "./share-holdings.ts";
@@ -131,6 +131,7 @@ export class ShareConsumer<V = unknown> {
   });
 
   constructor(options: ShareConsumerOptions<V>) {
+    groupPath(options.groupId); // an id no path can carry is refused now, not at the first request
     this.#options = options;
     this.#maxRecords = bounded("maxRecords", options.maxRecords, 100);
     this.#maxWaitMs = bounded("maxWaitMs", options.maxWaitMs, 1000);
@@ -517,6 +518,6 @@ export class ShareConsumer<V = unknown> {
   }
 
   #path(route: string): string {
-    return `/v1/groups/${encodeSegment(this.#options.groupId)}/share/${route}`;
+    return `${groupPath(this.#options.groupId)}/share/${route}`;
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { CohortError } from "./errors.ts";
-import { encodeSegment, type HttpTransport } from "./http.ts";
+import { groupPath, type HttpTransport } from "./http.ts";
 import { HeartbeatQueue, joinFailure } from "./membership.ts";
 import { flatten, type TopicPartition } from "./partitions.ts";
 import type { ShareHeartbeatRequest, ShareHeartbeatResult } from "./share-types.ts";
@@ -95,7 +95,7 @@ export class ShareMembership {
   }
 
   #path(): string {
-    return `/v1/groups/${encodeSegment(this.#options.groupId)}/share/heartbeat`;
+    return `${groupPath(this.#options.groupId)}/share/heartbeat`;
   }
 
   async #beat(): Promise<void> {
