@@ -92,7 +92,12 @@ export function rssOf(pid: number): number {
 
 export async function startWorker(spec: WorkerSpec): Promise<RunningWorker> {
   const configPath = resolve(spec.config);
-  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
+  const { workerOptions: configured, main } = unstable_getMiniflareWorkerOptions(configPath);
+  // Without Workers Static Assets (the console's CSS and script, the API reference): locally they put
+  // miniflare's asset router in front of every request, a hop that halved the share figures here, while
+  // on Cloudflare the /v1 routes run the Worker first (`run_worker_first` in wrangler.toml). The floor
+  // Worker has none either, so both sides of each ratio take the same path.
+  const { assets: _assets, ...workerOptions } = configured as typeof configured & { assets?: unknown };
   const entry = resolve(spec.entry ?? main ?? "");
   const script = await bundle(entry);
   const before = workerdChildren();
