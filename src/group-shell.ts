@@ -216,10 +216,11 @@ export abstract class GroupShell extends DurableObject<Env> {
         const write = this.deferred;
         this.deferred = null;
         const group = this.group;
-        if (write && group && this.onlyWrite(group)) {
+        const sole = group && this.soleWrite(group, write);
+        if (sole) {
           // One statement and nothing else to write: SQLite applies a statement whole or not at all,
           // so the transaction (a SAVEPOINT and its RELEASE around it) would add nothing but time.
-          write();
+          sole();
           written = group;
         } else {
           const rows = group !== null && (group.dirty || group.memberCount === 0);
@@ -258,7 +259,7 @@ export abstract class GroupShell extends DurableObject<Env> {
 
   /**
    * A write an "after-decision" step leaves to the shell (`deferWrite`): run after the decision, in the
-   * step's transaction — or alone when it is the step's only write (see `onlyWrite`).
+   * step's transaction — or alone when it is the step's only write (see `soleWrite`).
    */
   private deferred: (() => void) | null = null;
 
@@ -268,13 +269,16 @@ export abstract class GroupShell extends DurableObject<Env> {
   }
 
   /**
-   * Whether a deferred write leaves `persist` and the outbox nothing to do: the group's rows are clean,
-   * it is not one `persist` would delete (it has members, or offsets already stored, which a write
+   * The step's one statement when it is all the step writes, else null: its deferred write (the offset
+   * commit) with the group's rows clean, or a share step's one share-partition row. Either way the
+   * group is not one `persist` would delete (it has members, or offsets already stored, which a write
    * cannot remove), and its summary is the one staged.
    */
-  private onlyWrite(group: Group): boolean {
-    if (group.dirty || this.outbox.differs(group)) return false;
-    return group.memberCount > 0 || this.store.hasOffsets();
+  private soleWrite(group: Group, deferred: (() => void) | null): (() => void) | null {
+    if (this.outbox.differs(group)) return null;
+    if (group.memberCount === 0 && !this.store.hasOffsets()) return null;
+    if (deferred) return group.dirty ? null : deferred;
+    return share.soleShareWrite(group, this.store.share);
   }
 
   /**

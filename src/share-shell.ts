@@ -230,6 +230,15 @@ export function deleteOffsets(
   return deleted.ok ? ok({ deleted: deleted.value }) : deleted;
 }
 
+/**
+ * A share step's whole write when it is one statement (one share-partition row, the group's own rows
+ * clean), for the shell to run without a transaction; else null.
+ */
+export function soleShareWrite(group: Group, store: ShareStore): (() => void) | null {
+  if (!isShareGroup(group) || group.groupRowsDirty) return null;
+  return store.soleWrite(group.dirtyShareRows());
+}
+
 /** Writes a share group's changed share rows; in the transaction of the decision that changed them. */
 export function persistShare(group: Group, store: ShareStore): void {
   if (isShareGroup(group)) store.save(group.dirtyShareRows());

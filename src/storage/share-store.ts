@@ -128,18 +128,35 @@ export class ShareStore {
     }
   }
 
+  /**
+   * The write of `changes` when it is one statement, else null: one share-partition rewritten whole in
+   * one piece where it is known to have one (no piece to delete), and no archived range changed — the
+   * steady acquire or acknowledge of one partition.
+   */
+  soleWrite(changes: ShareChanges): (() => void) | null {
+    if (changes.partitions.size !== 1) return null;
+    if (changes.archivedAdded.length > 0 || changes.archivedRemoved.length > 0) return null;
+    const [key, record] = changes.partitions.entries().next().value!;
+    if (!record || this.pieces.get(key) !== 1) return null;
+    const parts = this.split(JSON.stringify(record));
+    if (parts.length !== 1) return null;
+    return () => this.writePiece(record.topic, record.partition, 0, parts[0]!);
+  }
+
+  private writePiece(topic: string, partition: number, part: number, text: string): void {
+    this.exec(
+      "INSERT OR REPLACE INTO share_partitions (topic, partition, part, record) VALUES (?, ?, ?, ?)",
+      topic,
+      partition,
+      part,
+      text,
+    );
+  }
+
   private writePartition(key: string, record: SharePartitionRecord | undefined): void {
     const { topic, partition } = record ?? splitKey(key);
     const parts = record ? this.split(JSON.stringify(record)) : [];
-    parts.forEach((text, part) => {
-      this.exec(
-        "INSERT OR REPLACE INTO share_partitions (topic, partition, part, record) VALUES (?, ?, ?, ?)",
-        topic,
-        partition,
-        part,
-        text,
-      );
-    });
+    for (const [part, text] of parts.entries()) this.writePiece(topic, partition, part, text);
     const had = this.pieces.get(key);
     if (had === undefined || had > parts.length) {
       this.exec(

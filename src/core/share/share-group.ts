@@ -257,6 +257,11 @@ export class ShareGroup extends Group {
     return super.dirty || this.table.dirty || this.archive.dirty;
   }
 
+  /** Whether the group's own rows (group, members, history) changed, the share rows aside. */
+  get groupRowsDirty(): boolean {
+    return super.dirty;
+  }
+
   /** The share rows changed since `markSaved()` (group and member rows: `dirtyRows()`). */
   dirtyShareRows(): ShareRows {
     const { added, removed } = this.archive.dirtyRows();
