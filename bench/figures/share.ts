@@ -62,7 +62,7 @@ const accept = (ranges: Range[], type = "accept") =>
   }));
 
 /** Joins `count` members, then heartbeats each once more so every one knows the settled assignment. */
-async function joinMembers(
+export async function joinMembers(
   http: Http,
   groupId: string,
   count: number,
@@ -95,7 +95,7 @@ async function joinMembers(
 }
 
 /** One acquire of `max` records, accepting what the member held (piggybacked); returns records handed out. */
-async function acquireOnce(http: Http, groupId: string, m: Member, max: number): Promise<number> {
+export async function acquireOnce(http: Http, groupId: string, m: Member, max: number): Promise<number> {
   const reply = await http.json<AcquireReply>("POST", `/v1/groups/${groupId}/share/acquire`, {
     memberId: m.memberId,
     maxRecords: max,
@@ -129,7 +129,7 @@ interface Throughput {
 const WARMUP_ROUND_MS = 1000;
 
 /** Accepts what each member still holds, so no lock outlasts the floor's rounds. */
-async function acceptHeld(http: Http, groupId: string, members: Member[]): Promise<void> {
+export async function acceptHeld(http: Http, groupId: string, members: Member[]): Promise<void> {
   for (const m of members) {
     if (m.held.length === 0) continue;
     await http.json("POST", `/v1/groups/${groupId}/share/acknowledge`, {
