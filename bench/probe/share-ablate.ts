@@ -29,7 +29,9 @@ const targets: [string, Send][] = [
   ["cohort", (_n, caller) => acquireOnce(cohort, g, members[caller]!, 1).then(() => {})],
 ];
 const runs: Record<string, LoadResult[]> = { floor: [], floorWrite: [], cohort: [] };
-const cpu: Record<string, { workerd: number; node: number; sent: number }> = {};
+const cpu: Record<string, { workerd: number; node: number; sent: number }> = Object.fromEntries(
+  targets.map(([name]) => [name, { workerd: 0, node: 0, sent: 0 }]),
+);
 const nodeMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -43,7 +45,7 @@ try {
       const w0 = proc.cpuMs();
       const n0 = nodeMs();
       const run = await closedLoop({ concurrency: CONSUMERS, durationMs, send });
-      const c = (cpu[name] ??= { workerd: 0, node: 0, sent: 0 });
+      const c = cpu[name]!;
       c.workerd += proc.cpuMs() - w0;
       c.node += nodeMs() - n0;
       c.sent += run.sent;
