@@ -253,7 +253,10 @@ export class ConsumerGroup extends Group {
     const due = new Set([...silent, ...this.revokeDeadlines.due(now)]);
     if (due.size === 0) return;
     for (const id of due) {
-      this.history.memberFenced(id, silent.has(id) ? "session_timeout" : "rebalance_timeout");
+      // A static member away since its -2 leave has its departure on record (static_leave): its
+      // expiry only ends the reservation, which the epoch it bumps shows.
+      if (!this.members.get(id)?.left)
+        this.history.memberFenced(id, silent.has(id) ? "session_timeout" : "rebalance_timeout");
       this.removeMember(id, now, silent.has(id) ? "session" : "rebalance");
     }
     this.settle(now);
@@ -319,10 +322,17 @@ export class ConsumerGroup extends Group {
 
   /**
    * A static member rejoining under a new member id takes over the away member's assignment and epoch
-   * without a rebalance (KIP-345 semantics, as Kafka's consumer protocol keeps them).
+   * without a rebalance (KIP-345 semantics, as Kafka's consumer protocol keeps them), with the
+   * rejoining client's own id and host. Only a member away since its -2 leave is taken over (Kafka's
+   * `throwIfInstanceIdIsUnreleased`), so the old id is not fenced: its departure is on record already.
    */
-  takeOver(away: ConsumerMember, memberId: string, now: number): ConsumerMember {
-    const member: ConsumerMember = { ...away, memberId, left: false };
+  takeOver(
+    away: ConsumerMember,
+    memberId: string,
+    now: number,
+    client: { clientId: string; clientHost: string },
+  ): ConsumerMember {
+    const member: ConsumerMember = { ...away, ...client, memberId, left: false };
     if (away.memberId !== memberId) {
       this.slots.rename(away.memberId, memberId);
       for (const set of [this.pending, this.notices, this.retargeted])
@@ -334,7 +344,6 @@ export class ConsumerGroup extends Group {
       this.revokeDeadlines.delete(away.memberId);
       if (revokeBy !== undefined) this.revokeDeadlines.set(memberId, revokeBy);
       this.touchMember(away.memberId);
-      this.history.memberFenced(away.memberId, "replaced_static");
       this.removals.push({
         memberId: away.memberId,
         code: "FENCED_INSTANCE_ID",

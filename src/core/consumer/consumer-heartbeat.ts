@@ -141,7 +141,10 @@ function join(
   }
   let member: ConsumerMember;
   if (holder?.left) {
-    member = group.takeOver(holder, memberId, now);
+    member = group.takeOver(holder, memberId, now, {
+      clientId: req.clientId ?? holder.clientId,
+      clientHost: req.clientHost ?? holder.clientHost,
+    });
   } else if (existing) {
     // A member that rejoins with epoch 0 says it holds nothing: it starts over (keeping its target).
     member = existing;
