@@ -120,7 +120,8 @@ export class ConsumerGroup extends Group {
       const { deadline, rowChanged } = restoredSession(m, previousLife, now, this.sessionTimeoutMs);
       if (rowChanged) this.touchMember(m.memberId);
       this.sessionDeadlines.set(m.memberId, deadline);
-      if (m.state === "UnrevokedPartitions") this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
+      if (m.state === "UnrevokedPartitions" && !m.left)
+        this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
     }
     this.noteState();
   }
@@ -318,6 +319,24 @@ export class ConsumerGroup extends Group {
     this.touchMember(memberId);
     this.noteMembership(now);
     this.bumpEpoch();
+  }
+
+  /**
+   * A static member leaves temporarily (-2): its assignment stays reserved for its instance id. As
+   * Kafka's `consumerGroupStaticMemberGroupLeave`, the partitions it was revoking are free at once and
+   * no revocation deadline runs for it: it is not fenced for a revocation it can no longer acknowledge.
+   * The caller settles the group (the freed partitions' waiters).
+   */
+  leaveStatic(memberId: string): void {
+    const m = this.members.get(memberId);
+    if (!m || m.left) return;
+    m.left = true;
+    this.release(m.revoking, this.slots.of(memberId));
+    m.revoking = noPartitions();
+    if (m.state === "UnrevokedPartitions") m.state = "Stable";
+    this.revokeDeadlines.delete(memberId);
+    this.trackPending(m);
+    this.touchMember(memberId);
   }
 
   /**

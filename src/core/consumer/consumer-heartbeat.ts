@@ -248,10 +248,9 @@ function leave(
   }
   // The assignment stays reserved for the instance id until it rejoins or its session expires.
   if (!member.left) {
-    member.left = true;
-    group.memberChanged(member.memberId);
+    group.leaveStatic(member.memberId);
     group.history.memberLeft(member.memberId, "static_leave");
-    group.noteState();
+    group.settle(now);
   }
   group.heard(member.memberId, LEFT_STATIC_EPOCH, now);
   return ok({ memberId: member.memberId, memberEpoch: LEFT_STATIC_EPOCH });

@@ -292,6 +292,26 @@ describe("consumer groups", () => {
     expect(ofType(later, "rebalance").map((e) => e.detail.members)).toEqual([1]);
   });
 
+  it("a static member that left (-2) while revoking is not fenced at its rebalance timeout", () => {
+    const h = new Harness();
+    h.join("s", { t: 2 }, { groupInstanceId: "inst", rebalanceTimeoutMs: 1000 });
+    h.join("b", { t: 2 });
+    // s learns it must give a partition to b, then leaves temporarily without acknowledging.
+    h.must({ memberId: "s", memberEpoch: 1, ownedPartitions: [{ topic: "t", partitions: [0, 1] }] });
+    drain(h.group);
+    h.must({ memberId: "s", memberEpoch: -2, groupInstanceId: "inst" });
+    h.advance(5000);
+    h.alarm();
+    const events = drain(h.group);
+    expect(memberEvents(events)).toEqual([
+      { type: "member_left", memberId: "s", detail: { reason: "static_leave" } },
+    ]);
+    // As Kafka's -2 leave drops the member's pending revocation: s's place is kept, b gets the partition.
+    expect(h.member("s")?.left).toBe(true);
+    const b = h.must({ memberId: "b", memberEpoch: 2, ownedPartitions: [] });
+    expect(b.assignment.partitions.flatMap((tp) => tp.partitions)).toHaveLength(1);
+  });
+
   it("a live static instance is not replaced in a consumer group: the join is refused, nothing recorded", () => {
     const h = new Harness();
     h.join("s1", { t: 2 }, { groupInstanceId: "inst" });
