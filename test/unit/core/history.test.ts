@@ -269,6 +269,20 @@ describe("consumer groups", () => {
     ]);
   });
 
+  it("a static member that left (-2) and rejoins by its member id alone: left, then joined, not fenced", () => {
+    const h = new Harness();
+    h.join("s", { t: 2 }, { groupInstanceId: "inst" });
+    drain(h.group);
+    h.must({ memberId: "s", memberEpoch: -2, groupInstanceId: "inst" });
+    h.join("s", { t: 2 });
+    expect(memberEvents(drain(h.group)).map((e) => [e.type, e.memberId, e.detail.reason])).toEqual([
+      ["member_left", "s", "static_leave"],
+      ["member_joined", "s", undefined],
+    ]);
+    // It is back, not away: no longer shown as Left at epoch -2.
+    expect(h.member("s")?.left).toBe(false);
+  });
+
   it("a static member that left (-2) and never returns: its expiry records no second departure", () => {
     const h = new Harness();
     h.join("a", { t: 2 });
