@@ -120,7 +120,8 @@ export class ConsumerGroup extends Group {
       const { deadline, rowChanged } = restoredSession(m, previousLife, now, this.sessionTimeoutMs);
       if (rowChanged) this.touchMember(m.memberId);
       this.sessionDeadlines.set(m.memberId, deadline);
-      if (m.state === "UnrevokedPartitions") this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
+      if (m.state === "UnrevokedPartitions" && !m.left)
+        this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
     }
     this.noteState();
   }
@@ -253,7 +254,10 @@ export class ConsumerGroup extends Group {
     const due = new Set([...silent, ...this.revokeDeadlines.due(now)]);
     if (due.size === 0) return;
     for (const id of due) {
-      this.history.memberFenced(id, silent.has(id) ? "session_timeout" : "rebalance_timeout");
+      // A static member away since its -2 leave has its departure on record (static_leave): its
+      // expiry only ends the reservation, which the epoch it bumps shows.
+      if (!this.members.get(id)?.left)
+        this.history.memberFenced(id, silent.has(id) ? "session_timeout" : "rebalance_timeout");
       this.removeMember(id, now, silent.has(id) ? "session" : "rebalance");
     }
     this.settle(now);
@@ -318,11 +322,36 @@ export class ConsumerGroup extends Group {
   }
 
   /**
-   * A static member rejoining under a new member id takes over the away member's assignment and epoch
-   * without a rebalance (KIP-345 semantics, as Kafka's consumer protocol keeps them).
+   * A static member leaves temporarily (-2): its assignment stays reserved for its instance id. As
+   * Kafka's `consumerGroupStaticMemberGroupLeave`, the partitions it was revoking are free at once and
+   * no revocation deadline runs for it: it is not fenced for a revocation it can no longer acknowledge.
+   * The caller settles the group (the freed partitions' waiters).
    */
-  takeOver(away: ConsumerMember, memberId: string, now: number): ConsumerMember {
-    const member: ConsumerMember = { ...away, memberId, left: false };
+  leaveStatic(memberId: string): void {
+    const m = this.members.get(memberId);
+    if (!m || m.left) return;
+    m.left = true;
+    this.release(m.revoking, this.slots.of(memberId));
+    m.revoking = noPartitions();
+    if (m.state === "UnrevokedPartitions") m.state = "Stable";
+    this.revokeDeadlines.delete(memberId);
+    this.trackPending(m);
+    this.touchMember(memberId);
+  }
+
+  /**
+   * A static member rejoining under a new member id takes over the away member's assignment and epoch
+   * without a rebalance (KIP-345 semantics, as Kafka's consumer protocol keeps them), with the
+   * rejoining client's own id and host. Only a member away since its -2 leave is taken over (Kafka's
+   * `throwIfInstanceIdIsUnreleased`), so the old id is not fenced: its departure is on record already.
+   */
+  takeOver(
+    away: ConsumerMember,
+    memberId: string,
+    now: number,
+    client: { clientId: string; clientHost: string },
+  ): ConsumerMember {
+    const member: ConsumerMember = { ...away, ...client, memberId, left: false };
     if (away.memberId !== memberId) {
       this.slots.rename(away.memberId, memberId);
       for (const set of [this.pending, this.notices, this.retargeted])
@@ -334,7 +363,6 @@ export class ConsumerGroup extends Group {
       this.revokeDeadlines.delete(away.memberId);
       if (revokeBy !== undefined) this.revokeDeadlines.set(memberId, revokeBy);
       this.touchMember(away.memberId);
-      this.history.memberFenced(away.memberId, "replaced_static");
       this.removals.push({
         memberId: away.memberId,
         code: "FENCED_INSTANCE_ID",

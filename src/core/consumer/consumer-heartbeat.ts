@@ -139,9 +139,15 @@ function join(
   if (!existing && !holder && group.memberCount >= config.groupMaxSize) {
     return fail("GROUP_MAX_SIZE_REACHED", `the group has reached GROUP_MAX_SIZE (${config.groupMaxSize})`);
   }
+  // A member away since its -2 leave returns: by its instance id (under any member id), or by its own
+  // member id without one. Its departure is on record (static_leave): it joins, it is not fenced.
+  const away = holder?.left ? holder : !instanceId && existing?.left ? existing : undefined;
   let member: ConsumerMember;
-  if (holder?.left) {
-    member = group.takeOver(holder, memberId, now);
+  if (away) {
+    member = group.takeOver(away, memberId, now, {
+      clientId: req.clientId ?? away.clientId,
+      clientHost: req.clientHost ?? away.clientHost,
+    });
   } else if (existing) {
     // A member that rejoins with epoch 0 says it holds nothing: it starts over (keeping its target).
     member = existing;
@@ -170,7 +176,7 @@ function join(
     group.history.memberJoined(memberId, member);
   }
   group.heard(memberId, 0, now);
-  return { ok: true, value: member, isNew: !existing && !holder?.left };
+  return { ok: true, value: member, isNew: !existing && !away };
 }
 
 /**
@@ -245,10 +251,9 @@ function leave(
   }
   // The assignment stays reserved for the instance id until it rejoins or its session expires.
   if (!member.left) {
-    member.left = true;
-    group.memberChanged(member.memberId);
+    group.leaveStatic(member.memberId);
     group.history.memberLeft(member.memberId, "static_leave");
-    group.noteState();
+    group.settle(now);
   }
   group.heard(member.memberId, LEFT_STATIC_EPOCH, now);
   return ok({ memberId: member.memberId, memberEpoch: LEFT_STATIC_EPOCH });

@@ -6,10 +6,11 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { toList } from "../../../src/core/consumer/partitions";
 import type { Group } from "../../../src/core/group";
 import type { HistoryEvent } from "../../../src/core/history";
 import { MAX_DETAIL_PARTITIONS } from "../../../src/core/history";
-import { consumerAssignment, Driver } from "../classic/harness";
+import { consumerAssignment, Driver, SESSION } from "../classic/harness";
 import { Harness } from "../consumer/harness";
 import { ShareHarness } from "../share/harness";
 
@@ -25,6 +26,27 @@ const types = (events: HistoryEvent[]) => events.map((e) => e.type);
 const states = (events: HistoryEvent[]) =>
   events.filter((e) => e.type === "state_changed").map((e) => `${e.detail.from}>${e.detail.to}`);
 const ofType = (events: HistoryEvent[], type: HistoryEvent["type"]) => events.filter((e) => e.type === type);
+const memberEvents = (events: HistoryEvent[]) => events.filter((e) => e.type.startsWith("member_"));
+
+/** A steady heartbeat of consumer member `id`: its current epoch, reporting what it holds. */
+function beat(h: Harness, id: string, groupInstanceId?: string) {
+  const m = h.member(id)!;
+  return h.must({
+    memberId: id,
+    memberEpoch: m.memberEpoch,
+    ownedPartitions: toList(m.assigned),
+    groupInstanceId,
+  });
+}
+
+/** A classic static member of instance `instance`, joined and synced (generation 1) alone: its id. */
+function syncedStatic(d: Driver, instance: string): string {
+  const joining = d.join("", { groupInstanceId: instance });
+  d.advance(1000);
+  const { memberId } = d.value(joining);
+  d.sync(memberId, 1, { [memberId]: consumerAssignment("orders", [0]) }, instance);
+  return memberId;
+}
 
 describe("classic groups", () => {
   it("a rebalance: joins, every state transition, one rebalance event with the partitions moved", () => {
@@ -105,6 +127,38 @@ describe("classic groups", () => {
     expect(ofType(drain(d.group), "member_left")[0]!.detail).toEqual({ reason: "static_leave" });
   });
 
+  it("a restarted static instance: the replaced id's old session records nothing more", () => {
+    const d = new Driver();
+    syncedStatic(d, "a");
+    const again = d.value(d.join("", { groupInstanceId: "a" }));
+    drain(d.group);
+    for (let t = 0; t < 5; t++) {
+      d.advance(SESSION / 2);
+      d.heartbeat(again.memberId, again.generationId, "a");
+    }
+    expect(memberEvents(drain(d.group))).toEqual([]);
+  });
+
+  it("a static member's leave with its instance id, then the instance rejoins: left once, then joined", () => {
+    const d = new Driver();
+    const first = syncedStatic(d, "a");
+    drain(d.group);
+    d.leave({ memberId: first, groupInstanceId: "a" });
+    // Kafka's classic LeaveGroup removes a static member at once: nothing waits for its session.
+    d.advance(SESSION * 2);
+    const left = drain(d.group);
+    expect(memberEvents(left)).toEqual([
+      { type: "member_left", memberId: first, detail: { reason: "static_leave" } },
+    ]);
+    const back = d.join("", { groupInstanceId: "a" });
+    d.advance(1000);
+    const rejoined = d.value(back);
+    expect(rejoined.memberId).not.toBe(first);
+    expect(memberEvents(drain(d.group)).map((e) => [e.type, e.memberId])).toEqual([
+      ["member_joined", rejoined.memberId],
+    ]);
+  });
+
   it("an admin removal names no member id", () => {
     const d = new Driver();
     d.join("", { groupInstanceId: "x" });
@@ -176,18 +230,115 @@ describe("consumer groups", () => {
     ]);
   });
 
-  it("a static member rejoining under a new id fences the old one (replaced_static)", () => {
+  it("a static member that left (-2) and rejoins under a new id: left once, then the new id joins (no fencing)", () => {
     const h = new Harness();
     h.join("s1", { t: 2 }, { groupInstanceId: "inst" });
-    h.must({ memberId: "s1", memberEpoch: -2, groupInstanceId: "inst" });
     drain(h.group);
-    h.join("s2", { t: 2 }, { groupInstanceId: "inst" });
+    h.must({ memberId: "s1", memberEpoch: -2, groupInstanceId: "inst" });
+    h.advance(1000);
+    h.join("s2", { t: 2 }, { groupInstanceId: "inst", clientId: "svc-2", clientHost: "10.0.0.2" });
     const events = drain(h.group);
-    expect(events.map((e) => [e.type, e.memberId])).toEqual([
-      ["member_fenced", "s1"],
-      ["member_joined", "s2"],
+    // Kafka replaces a consumer-protocol static member only after its -2 leave
+    // (throwIfInstanceIdIsUnreleased): the old id left, it was not fenced.
+    expect(events).toEqual([
+      { type: "member_left", memberId: "s1", detail: { reason: "static_leave" } },
+      {
+        type: "member_joined",
+        memberId: "s2",
+        detail: { clientId: "svc-2", clientHost: "10.0.0.2", groupInstanceId: "inst" },
+      },
     ]);
-    expect(events[0]!.detail).toEqual({ reason: "replaced_static" });
+    // The old id's session ends with the takeover: nothing more is recorded for it.
+    for (let t = 0; t < 10; t++) {
+      h.advance(h.config.consumerSessionTimeoutMs / 5);
+      beat(h, "s2", "inst");
+      h.alarm();
+    }
+    expect(ofType(drain(h.group), "member_fenced")).toEqual([]);
+  });
+
+  it("a static member that left (-2) and rejoins under its own id: left, then joined again", () => {
+    const h = new Harness();
+    h.join("s", { t: 2 }, { groupInstanceId: "inst" });
+    drain(h.group);
+    h.must({ memberId: "s", memberEpoch: -2, groupInstanceId: "inst" });
+    h.join("s", { t: 2 }, { groupInstanceId: "inst" });
+    expect(drain(h.group).map((e) => [e.type, e.memberId, e.detail.reason])).toEqual([
+      ["member_left", "s", "static_leave"],
+      ["member_joined", "s", undefined],
+    ]);
+  });
+
+  it("a static member that left (-2) and rejoins by its member id alone: left, then joined, not fenced", () => {
+    const h = new Harness();
+    h.join("s", { t: 2 }, { groupInstanceId: "inst" });
+    drain(h.group);
+    h.must({ memberId: "s", memberEpoch: -2, groupInstanceId: "inst" });
+    h.join("s", { t: 2 });
+    expect(memberEvents(drain(h.group)).map((e) => [e.type, e.memberId, e.detail.reason])).toEqual([
+      ["member_left", "s", "static_leave"],
+      ["member_joined", "s", undefined],
+    ]);
+    // It is back, not away: no longer shown as Left at epoch -2.
+    expect(h.member("s")?.left).toBe(false);
+  });
+
+  it("a static member that left (-2) and never returns: its expiry records no second departure", () => {
+    const h = new Harness();
+    h.join("a", { t: 2 });
+    h.join("s", { t: 2 }, { groupInstanceId: "inst" });
+    for (let i = 0; i < 3; i++) for (const id of ["a", "s"]) beat(h, id, id === "s" ? "inst" : undefined);
+    expect(toList(h.member("s")!.assigned)).toHaveLength(1);
+    drain(h.group);
+    h.must({ memberId: "s", memberEpoch: -2, groupInstanceId: "inst" });
+    expect(ofType(drain(h.group), "member_left")).toEqual([
+      { type: "member_left", memberId: "s", detail: { reason: "static_leave" } },
+    ]);
+    // a stays; s's reservation lasts its session, then its partition goes to a.
+    for (let t = 0; t < 10; t++) {
+      h.advance(h.config.consumerSessionTimeoutMs / 5);
+      beat(h, "a");
+      h.alarm();
+    }
+    expect(h.member("s")).toBeUndefined();
+    const later = drain(h.group);
+    expect(memberEvents(later)).toEqual([]);
+    expect(ofType(later, "rebalance").map((e) => e.detail.members)).toEqual([1]);
+  });
+
+  it("a static member that left (-2) while revoking is not fenced at its rebalance timeout", () => {
+    const h = new Harness();
+    h.join("s", { t: 2 }, { groupInstanceId: "inst", rebalanceTimeoutMs: 1000 });
+    h.join("b", { t: 2 });
+    // s learns it must give a partition to b, then leaves temporarily without acknowledging.
+    h.must({ memberId: "s", memberEpoch: 1, ownedPartitions: [{ topic: "t", partitions: [0, 1] }] });
+    drain(h.group);
+    h.must({ memberId: "s", memberEpoch: -2, groupInstanceId: "inst" });
+    h.advance(5000);
+    h.alarm();
+    const events = drain(h.group);
+    expect(memberEvents(events)).toEqual([
+      { type: "member_left", memberId: "s", detail: { reason: "static_leave" } },
+    ]);
+    // As Kafka's -2 leave drops the member's pending revocation: s's place is kept, b gets the partition.
+    expect(h.member("s")?.left).toBe(true);
+    const b = h.must({ memberId: "b", memberEpoch: 2, ownedPartitions: [] });
+    expect(b.assignment.partitions.flatMap((tp) => tp.partitions)).toHaveLength(1);
+  });
+
+  it("a live static instance is not replaced in a consumer group: the join is refused, nothing recorded", () => {
+    const h = new Harness();
+    h.join("s1", { t: 2 }, { groupInstanceId: "inst" });
+    drain(h.group);
+    const r = h.heartbeat({
+      memberId: "s2",
+      memberEpoch: 0,
+      groupInstanceId: "inst",
+      subscribedTopics: [{ name: "t", partitions: 2 }],
+      ownedPartitions: [],
+    });
+    expect(r.ok ? "OK" : r.error.code).toBe("UNRELEASED_INSTANCE_ID");
+    expect(drain(h.group)).toEqual([]);
   });
 
   it("session timeout, rebalance timeout and a fenced epoch", () => {
