@@ -71,7 +71,7 @@ export interface RunnerLimits {
   maxRecords: number;
   maxInFlightRecords: number;
   idleMs: number;
-  /** How long a handler may go without returning or heartbeat() before the member stops heartbeating. */
+  /** How long a handler may go without returning or heartbeat() before the member leaves the group. */
   maxPollIntervalMs: number;
 }
 
@@ -114,6 +114,13 @@ export class PartitionRunner<V> {
     const now = Date.now();
     for (const at of this.#progress.values()) if (now - at > this.#limits.maxPollIntervalMs) return false;
     return true;
+  }
+
+  /** When the oldest running handler's poll interval runs out (ms since the epoch; Infinity if none runs). */
+  pollDeadline(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const at of this.#progress.values()) oldest = Math.min(oldest, at);
+    return oldest + this.#limits.maxPollIntervalMs;
   }
 
   wake(): void {

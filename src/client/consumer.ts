@@ -92,6 +92,7 @@ export class CohortConsumer<V = unknown> {
       owned: () => this.assignment(),
       fatal: (error) => this.#fail(error),
       live: () => this.#runner?.live() ?? true,
+      pollDeadline: () => this.#runner?.pollDeadline() ?? Number.POSITIVE_INFINITY,
     };
     const shared = {
       groupId: options.groupId,
