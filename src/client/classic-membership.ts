@@ -30,7 +30,6 @@ import {
   type Membership,
   type MembershipHost,
   type MembershipOptions,
-  nextBeatIn,
   pollTimeoutExpired,
   STALE_CHECK_MS,
 } from "./membership.ts";
@@ -89,6 +88,12 @@ export class ClassicProtocolMembership implements Membership {
 
   heartbeatNow(): Promise<void> {
     return this.#heartbeat();
+  }
+
+  pollTimedOut(): void {
+    if (this.#stopped || this.#stale) return;
+    this.#pollTimedOut().catch((e) => this.#host.fatal(e));
+    if (this.#stale) this.#schedule(); // from now on it looks often for the handler's return
   }
 
   async rejoin(reason: CohortError): Promise<void> {
@@ -272,7 +277,7 @@ export class ClassicProtocolMembership implements Membership {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
     const interval = this.#options.heartbeatIntervalMs ?? Math.floor(this.#options.sessionTimeoutMs / 3);
-    const wait = this.#stale ? Math.min(interval, STALE_CHECK_MS) : nextBeatIn(this.#host, interval);
+    const wait = this.#stale ? Math.min(interval, STALE_CHECK_MS) : interval;
     this.#timer = setTimeout(() => {
       if (this.#host.live?.() === false) {
         this.#pollTimedOut().catch((e) => this.#host.fatal(e));

@@ -18,7 +18,6 @@ import {
   type Membership,
   type MembershipHost,
   type MembershipOptions,
-  nextBeatIn,
   pollTimeoutExpired,
   STALE_CHECK_MS,
 } from "./membership.ts";
@@ -94,6 +93,10 @@ export class ConsumerProtocolMembership implements Membership {
   /** Queues a heartbeat after any in flight (coalesced: see HeartbeatQueue); resolves when it is done. */
   heartbeatNow(): Promise<void> {
     return this.#beats.now();
+  }
+
+  pollTimedOut(): void {
+    this.heartbeatNow().catch(() => {}); // the heartbeat finds the handler stuck and leaves instead
   }
 
   async rejoin(reason: CohortError): Promise<void> {
@@ -235,7 +238,7 @@ export class ConsumerProtocolMembership implements Membership {
   }
 
   #schedule(): void {
-    this.#soon(nextBeatIn(this.#host, this.#intervalMs));
+    this.#soon(this.#intervalMs);
   }
 
   #soon(ms: number): void {

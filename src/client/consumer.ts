@@ -92,7 +92,6 @@ export class CohortConsumer<V = unknown> {
       owned: () => this.assignment(),
       fatal: (error) => this.#fail(error),
       live: () => this.#runner?.live() ?? true,
-      pollDeadline: () => this.#runner?.pollDeadline() ?? Number.POSITIVE_INFINITY,
     };
     const shared = {
       groupId: options.groupId,
@@ -174,6 +173,7 @@ export class CohortConsumer<V = unknown> {
         commitIfDue: () => this.#commitIfDue(),
         pause: (tp) => this.pause([tp]),
         fail: (error) => this.#fail(error),
+        pollTimedOut: () => this.#membership.pollTimedOut(),
       },
       {
         maxRecords: this.#options.maxRecords ?? 100,

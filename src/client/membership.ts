@@ -23,8 +23,6 @@ export interface MembershipHost {
    * member once the handler returns or calls heartbeat().
    */
   live?(): boolean;
-  /** When the oldest running handler's poll interval runs out (ms since the epoch; Infinity if none). */
-  pollDeadline?(): number;
 }
 
 /** The fields an OffsetCommit needs to pass the coordinator's fencing. */
@@ -45,6 +43,8 @@ export interface Membership {
   commitFence(): CommitFence | null;
   /** Heartbeats at once (after STALE_MEMBER_EPOCH, to learn the current epoch). */
   heartbeatNow(): Promise<void>;
+  /** A handler's poll interval ran out (host.live() is false): leave now, as Kafka's consumer does. */
+  pollTimedOut(): void;
   /** A commit found the membership gone: report it lost and rejoin. */
   rejoin(reason: CohortError): Promise<void>;
   /** Leaves the group (a static member leaves temporarily, keeping its partitions reserved). */
@@ -66,15 +66,6 @@ export interface MembershipOptions {
 
 /** While a member that left on poll timeout waits for its handler, how often it looks again. */
 export const STALE_CHECK_MS = 100;
-
-/**
- * How long a membership waits before its next heartbeat: its interval, or less when a handler's poll
- * interval runs out sooner, so the leave goes out when it expires rather than up to an interval late.
- */
-export function nextBeatIn(host: MembershipHost, intervalMs: number): number {
-  const deadline = host.pollDeadline?.() ?? Number.POSITIVE_INFINITY;
-  return Math.max(0, Math.min(intervalMs, deadline - Date.now() + 1));
-}
 
 /**
  * The handler outlasted the poll interval; `action` says what the member did about it. Warned as
