@@ -19,8 +19,8 @@ export interface MembershipHost {
   fatal(error: unknown): void;
   /**
    * False while a handler has gone longer than the poll interval without progress (default true).
-   * Then the member leaves at once, as Kafka's consumer does on poll timeout, and rejoins as a new
-   * member once the handler returns or calls heartbeat().
+   * Then the member leaves at once, as Kafka's consumer does on poll timeout, and rejoins once the
+   * handler returns or calls heartbeat().
    */
   live?(): boolean;
 }

@@ -9,7 +9,7 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CommitStrategies } from "../../../src/client/commit-strategy.ts";
-import { CohortConsumer } from "../../../src/client/consumer.ts";
+import { CohortConsumer, type ConsumerOptions } from "../../../src/client/consumer.ts";
 import { MemoryLog } from "../../../src/client/memory-log.ts";
 import type { TopicPartition } from "../../../src/client/partitions.ts";
 import { ScriptedCoordinator } from "./scripted-coordinator.ts";
@@ -35,6 +35,28 @@ async function advance(ms: number, step = 50) {
   for (let t = 0; t < ms; t += step) await vi.advanceTimersByTimeAsync(step);
 }
 
+/** A consumer of `partitions` partitions of orders with `records` records each, on the scripted coordinator. */
+function consumerOn(
+  coordinator: ScriptedCoordinator,
+  partitions: number,
+  records: number,
+  extra: Partial<ConsumerOptions<string>> = {},
+) {
+  return new CohortConsumer<string>({
+    url: "http://cohort.test",
+    fetch: coordinator.fetch,
+    retry: { retries: 0 },
+    groupId: "g",
+    topics: { orders: partitions },
+    source: MemoryLog.filled({ orders: partitions }, records, (_t, p, o) => `${p}-${o}`),
+    commit: CommitStrategies.afterEach(),
+    rebalanceTimeoutMs: POLL_INTERVAL_MS,
+    idleMs: 20,
+    watch: false,
+    ...extra,
+  });
+}
+
 /** A member owning orders 0 and 1 (3 records each) whose handler blocks at offset 1 of partition 0. */
 async function stuckMember(groupInstanceId?: string) {
   const coordinator = new ScriptedCoordinator();
@@ -47,17 +69,7 @@ async function stuckMember(groupInstanceId?: string) {
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const consumer = new CohortConsumer<string>({
-    url: "http://cohort.test",
-    fetch: coordinator.fetch,
-    retry: { retries: 0 },
-    groupId: "g",
-    topics: { orders: 2 },
-    source: MemoryLog.filled({ orders: 2 }, RECORDS, (_t, p, o) => `${p}-${o}`),
-    commit: CommitStrategies.afterEach(),
-    rebalanceTimeoutMs: POLL_INTERVAL_MS,
-    idleMs: 20,
-    watch: false,
+  const consumer = consumerOn(coordinator, 2, RECORDS, {
     ...(groupInstanceId ? { groupInstanceId } : {}),
     listener: { onPartitionsLost: (ps) => void lost.push(ps) },
   });
@@ -152,18 +164,7 @@ describe("a handler past the poll interval (consumer protocol)", () => {
     const coordinator = new ScriptedCoordinator();
     coordinator.heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS;
     coordinator.assignment = [{ topic: "orders", partitions: [0] }];
-    const consumer = new CohortConsumer<string>({
-      url: "http://cohort.test",
-      fetch: coordinator.fetch,
-      retry: { retries: 0 },
-      groupId: "g",
-      topics: { orders: 1 },
-      source: MemoryLog.filled({ orders: 1 }, 12, (_t, p, o) => `${p}-${o}`),
-      commit: CommitStrategies.afterEach(),
-      rebalanceTimeoutMs: POLL_INTERVAL_MS,
-      idleMs: 20,
-      watch: false,
-    });
+    const consumer = consumerOn(coordinator, 1, 12);
     let handled = 0;
     // 12 records of 2 s each: 24 s in all, each well within the 3 s interval.
     await consumer.start(async () => {
