@@ -5,13 +5,16 @@
  * id), reporting its partitions lost and warning once; while stuck it sends nothing more, commits
  * nothing under the old epoch, and once the handler returns it rejoins with epoch 0 under the same
  * member id and commits everything under the new epoch. A handler that returns in time never leaves.
+ * The runner's poll timer, which starts the leave on either protocol: once per stuck handler at its
+ * deadline, restarted by heartbeat(), never for handlers that return in time, gone after the loop.
  */
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CommitStrategies } from "../../../src/client/commit-strategy.ts";
-import { CohortConsumer, type ConsumerOptions } from "../../../src/client/consumer.ts";
+import { CohortConsumer, type ConsumerOptions, type RunOptions } from "../../../src/client/consumer.ts";
+import { newPartitionState, PartitionRunner } from "../../../src/client/consumer-runner.ts";
 import { MemoryLog } from "../../../src/client/memory-log.ts";
-import type { TopicPartition } from "../../../src/client/partitions.ts";
+import { keyOf, type TopicPartition } from "../../../src/client/partitions.ts";
 import { ScriptedCoordinator } from "./scripted-coordinator.ts";
 
 const POLL_INTERVAL_MS = 3_000;
@@ -177,5 +180,71 @@ describe("a handler past the poll interval (consumer protocol)", () => {
     expect(consumer.epoch).toBe(1);
     expect(warnings).toEqual([]);
     await consumer.close();
+  });
+});
+
+describe("the runner's poll timer (both protocols: what calls pollTimedOut)", () => {
+  /** A runner over one partition whose eachBatch handler the test drives; pollTimedOut calls counted. */
+  function runnerWith(eachBatch: RunOptions<string>["eachBatch"]) {
+    const tp = { topic: "orders", partition: 0 };
+    const owned = new Map([[keyOf(tp), newPartitionState(tp, 0, null)]]);
+    const timeouts: number[] = [];
+    let stopped = false;
+    const runner = new PartitionRunner<string>(
+      {
+        owned,
+        paused: new Set(),
+        source: MemoryLog.filled({ orders: 1 }, 1, () => "v"),
+        stopped: () => stopped,
+        processed: async () => {},
+        commitIfDue: async () => {},
+        pause: () => {},
+        fail: () => {},
+        pollTimedOut: () => void timeouts.push(Date.now()),
+      },
+      { maxRecords: 10, maxInFlightRecords: 10, idleMs: 20, maxPollIntervalMs: POLL_INTERVAL_MS },
+      { eachBatch },
+    );
+    const loop = runner.loop();
+    const stop = async () => {
+      stopped = true;
+      runner.wake();
+      await vi.advanceTimersByTimeAsync(50);
+      await loop;
+    };
+    return { runner, timeouts, stop };
+  }
+
+  it("fires once at a stuck handler's deadline, again only after heartbeat() restarted it", async () => {
+    const start = Date.now();
+    let finish = () => {};
+    let beat: () => Promise<void> = async () => {};
+    const r = runnerWith(async ({ heartbeat }) => {
+      beat = heartbeat;
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    });
+    await advance(POLL_INTERVAL_MS * 3);
+    expect(r.timeouts.map((at) => at - start)).toEqual([POLL_INTERVAL_MS + 1]);
+    expect(r.runner.live()).toBe(false);
+    await beat(); // progress: live again, and the poll interval starts over
+    const beatAt = Date.now();
+    expect(r.runner.live()).toBe(true);
+    await advance(POLL_INTERVAL_MS * 2);
+    expect(r.timeouts).toHaveLength(2);
+    expect(r.timeouts[1]! - beatAt).toBe(POLL_INTERVAL_MS + 1);
+    finish();
+    await r.stop();
+  });
+
+  it("never fires for a handler that returns in time, and is not left armed after the loop", async () => {
+    const r = runnerWith(async () => {
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS - 100));
+    });
+    await advance(POLL_INTERVAL_MS * 3);
+    expect(r.timeouts).toEqual([]);
+    await r.stop();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
