@@ -30,6 +30,8 @@ import {
   type Membership,
   type MembershipHost,
   type MembershipOptions,
+  pollTimeoutExpired,
+  STALE_CHECK_MS,
 } from "./membership.ts";
 import { minus, type TopicPartition } from "./partitions.ts";
 
@@ -54,6 +56,8 @@ export class ClassicProtocolMembership implements Membership {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #rebalance: Promise<void> | undefined;
   #phase: Phase = "idle";
+  /** Left its generation on poll timeout: rejoins once the handler shows progress. */
+  #stale = false;
   readonly #http: HttpTransport;
   readonly #host: MembershipHost;
   readonly #options: ClassicMembershipOptions;
@@ -84,6 +88,12 @@ export class ClassicProtocolMembership implements Membership {
 
   heartbeatNow(): Promise<void> {
     return this.#heartbeat();
+  }
+
+  pollTimedOut(): void {
+    if (this.#stopped || this.#stale) return;
+    this.#pollTimedOut().catch((e) => this.#host.fatal(e));
+    if (this.#stale) this.#schedule(); // from now on it looks often for the handler's return
   }
 
   async rejoin(reason: CohortError): Promise<void> {
@@ -267,10 +277,49 @@ export class ClassicProtocolMembership implements Membership {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
     const interval = this.#options.heartbeatIntervalMs ?? Math.floor(this.#options.sessionTimeoutMs / 3);
+    const wait = this.#stale ? Math.min(interval, STALE_CHECK_MS) : interval;
     this.#timer = setTimeout(() => {
-      // A handler stuck past the poll interval: skip this beat and look again at the next.
-      if (this.#host.live?.() === false) this.#schedule();
-      else void this.#heartbeat();
-    }, interval);
+      if (this.#host.live?.() === false) {
+        this.#pollTimedOut().catch((e) => this.#host.fatal(e));
+        this.#schedule();
+      } else if (this.#stale) {
+        this.#stale = false;
+        // A revocation under way joins by itself when its handler is done; otherwise rejoin now.
+        if (!this.#rebalance) this.#rejoin().catch((e) => this.#host.fatal(e));
+      } else {
+        void this.#heartbeat();
+      }
+    }, wait);
+  }
+
+  /**
+   * As Kafka's heartbeat thread on poll timeout (maybeLeaveGroup("consumer poll timeout has
+   * expired.")): a dynamic member sends LeaveGroup at once, best effort, so the group rebalances now
+   * rather than at the session timeout; a static member sends none (KIP-345: its session decides).
+   * Either way the generation is dropped, so nothing more is committed under it, and the partitions
+   * are lost, not revoked. Not while a join is in flight: the coordinator holds the member there.
+   */
+  async #pollTimedOut(): Promise<void> {
+    if (this.#stale || this.epoch < 0 || this.#joinSent()) return;
+    const instance = this.#options.groupInstanceId;
+    const memberId = this.memberId;
+    const action = instance
+      ? "as a static member it sent no LeaveGroup (its session decides) and dropped its generation"
+      : "it sent LeaveGroup";
+    const reason = pollTimeoutExpired(this.#options.groupId, memberId, action);
+    this.epoch = -1;
+    this.#stale = true;
+    if (!instance) this.memberId = ""; // it rejoins as a new member, as Kafka resets its generation
+    // Lost first (its synchronous part drops the partitions), so a rejoin cannot overtake it.
+    const lost = this.#host.lost(reason);
+    const leaving = instance
+      ? Promise.resolve()
+      : this.#http
+          .request("POST", this.#path("classic/leave"), {
+            body: { members: [{ memberId, reason: "consumer poll timeout has expired." }] },
+          })
+          .then(() => {})
+          .catch(() => {});
+    await Promise.all([lost, leaving]);
   }
 }

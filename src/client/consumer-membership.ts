@@ -18,6 +18,8 @@ import {
   type Membership,
   type MembershipHost,
   type MembershipOptions,
+  pollTimeoutExpired,
+  STALE_CHECK_MS,
 } from "./membership.ts";
 import { flatten, group, keyOf, type TopicPartition } from "./partitions.ts";
 import { openWatch, type WatchSocket } from "./watch-socket.ts";
@@ -53,6 +55,8 @@ export class ConsumerProtocolMembership implements Membership {
   /** The latest reconciliation and its acknowledgement. */
   reconciled: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** Left on poll timeout (Kafka's STALE): rejoins with epoch 0 once the handler shows progress. */
+  #stale = false;
   readonly #http: HttpTransport;
   readonly #host: MembershipHost;
   readonly #options: ConsumerMembershipOptions;
@@ -89,6 +93,10 @@ export class ConsumerProtocolMembership implements Membership {
   /** Queues a heartbeat after any in flight (coalesced: see HeartbeatQueue); resolves when it is done. */
   heartbeatNow(): Promise<void> {
     return this.#beats.now();
+  }
+
+  pollTimedOut(): void {
+    this.heartbeatNow().catch(() => {}); // the heartbeat finds the handler stuck and leaves instead
   }
 
   async rejoin(reason: CohortError): Promise<void> {
@@ -131,6 +139,9 @@ export class ConsumerProtocolMembership implements Membership {
   async #beat(): Promise<void> {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
+    // A handler stuck past the poll interval: no heartbeat says the member is well (Kafka's poll timeout).
+    if (this.#host.live?.() === false) return this.#pollTimedOut();
+    this.#stale = false;
     const reported = this.#host.owned();
     let result: HeartbeatResult;
     try {
@@ -200,6 +211,32 @@ export class ConsumerProtocolMembership implements Membership {
     await this.#host.lost(error);
   }
 
+  /**
+   * As Kafka's consumer on poll timer expiry (transitionToSendingLeaveGroup): leave at once, -1 (a
+   * static member -2, so the coordinator holds its partitions for it until its session ends), without
+   * waiting for the answer; the partitions are lost, not revoked (nothing is committed under the old
+   * epoch). The member then waits for its handler and rejoins with epoch 0, the same member id.
+   */
+  async #pollTimedOut(): Promise<void> {
+    if (this.epoch > 0) {
+      const instance = this.#options.groupInstanceId;
+      const body = instance
+        ? { memberId: this.memberId, memberEpoch: STATIC_LEAVE_EPOCH, groupInstanceId: instance }
+        : { memberId: this.memberId, memberEpoch: LEAVE_EPOCH };
+      const action = instance
+        ? "it left temporarily as a static member (memberEpoch -2): the group holds its partitions until its session ends"
+        : "it left the group (memberEpoch -1)";
+      const reason = pollTimeoutExpired(this.#options.groupId, this.memberId, action);
+      this.epoch = 0; // from here on nothing is committed under the old epoch
+      this.#stale = true;
+      // Kafka does not wait for the leave's answer either: the member may join before or after it.
+      const leaving = this.#http.request("POST", this.#path("heartbeat"), { body }).catch(() => {});
+      await this.#fenced(reason);
+      await leaving;
+    }
+    this.#soon(this.#stale ? Math.min(this.#intervalMs, STALE_CHECK_MS) : this.#intervalMs);
+  }
+
   #schedule(): void {
     this.#soon(this.#intervalMs);
   }
@@ -207,11 +244,7 @@ export class ConsumerProtocolMembership implements Membership {
   #soon(ms: number): void {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      // A handler stuck past the poll interval: skip this beat and look again at the next.
-      if (this.#host.live?.() === false) return this.#schedule();
-      this.heartbeatNow().catch(() => {});
-    }, ms);
+    this.#timer = setTimeout(() => this.heartbeatNow().catch(() => {}), ms);
   }
 
   #ensureWatch(): void {

@@ -65,13 +65,15 @@ export interface RunnerHost<V> {
   commitIfDue(): Promise<void>;
   pause(tp: TopicPartition): void;
   fail(error: unknown): void;
+  /** A handler's poll interval ran out (Kafka's poll timeout): the member leaves the group. */
+  pollTimedOut?(): void;
 }
 
 export interface RunnerLimits {
   maxRecords: number;
   maxInFlightRecords: number;
   idleMs: number;
-  /** How long a handler may go without returning or heartbeat() before the member stops heartbeating. */
+  /** How long a handler may go without returning or heartbeat() before the member leaves the group. */
   maxPollIntervalMs: number;
 }
 
@@ -88,6 +90,8 @@ export class PartitionRunner<V> {
   readonly #busy = new Set<string>();
   /** Per partition being handled: when its handler last showed progress. */
   readonly #progress = new Map<PartitionState, number>();
+  /** Fires when the oldest handler's poll interval runs out; armed only while a handler runs. */
+  #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #inFlight = 0;
   #cursor = 0;
   #wake: (() => void) | undefined;
@@ -116,8 +120,39 @@ export class PartitionRunner<V> {
     return true;
   }
 
+  /** When the oldest running handler's poll interval runs out (ms since the epoch; Infinity if none runs). */
+  pollDeadline(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const at of this.#progress.values()) oldest = Math.min(oldest, at);
+    return oldest + this.#limits.maxPollIntervalMs;
+  }
+
   wake(): void {
     this.#wake?.();
+  }
+
+  /** A handler shows progress (it starts, or calls heartbeat()): its poll interval starts again. */
+  #alive(state: PartitionState): void {
+    this.#progress.set(state, Date.now());
+    this.#armPollTimer();
+  }
+
+  /**
+   * One timer for all handlers, armed at the oldest one's deadline: re-armed when progress moved it,
+   * left unarmed once it has fired (until a handler shows progress again) or when no handler runs.
+   */
+  #armPollTimer(): void {
+    if (this.#pollTimer !== undefined || this.#host.stopped()) return;
+    const wait = this.pollDeadline() - Date.now() + 1;
+    if (wait === Number.POSITIVE_INFINITY) return;
+    this.#pollTimer = setTimeout(
+      () => {
+        this.#pollTimer = undefined;
+        if (this.live()) this.#armPollTimer();
+        else if (!this.#host.stopped()) this.#host.pollTimedOut?.();
+      },
+      Math.max(0, wait),
+    );
   }
 
   /** Runs until the host stops; resolves once every worker has finished. */
@@ -130,6 +165,8 @@ export class PartitionRunner<V> {
       });
     }
     await Promise.all([...this.#active].map((s) => s.worker));
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
   }
 
   /** Starts workers on runnable partitions, round-robin so every partition gets its turn. */
@@ -203,7 +240,7 @@ export class PartitionRunner<V> {
 
   #heartbeat(state: PartitionState) {
     return async () => {
-      this.#progress.set(state, Date.now());
+      this.#alive(state);
     };
   }
 
@@ -216,7 +253,7 @@ export class PartitionRunner<V> {
     const { topic, partition } = state;
     for (const record of batch) {
       if (!this.#holds(state, seeks)) return;
-      this.#progress.set(state, Date.now());
+      this.#alive(state);
       const payload: EachMessagePayload<V> = {
         topic,
         partition,
@@ -276,7 +313,7 @@ export class PartitionRunner<V> {
       isStale: stale,
       pause: () => this.#host.pause(state),
     };
-    this.#progress.set(state, Date.now());
+    this.#alive(state);
     await this.#run.eachBatch!(payload);
     this.#progress.delete(state);
     if (this.#run.eachBatchAutoResolve !== false) resolveOffset(messages[messages.length - 1]!.offset);

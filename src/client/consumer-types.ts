@@ -110,8 +110,11 @@ export interface ConsumerOptions<V = unknown> extends ClientOptions {
   heartbeatIntervalMs?: number;
   /**
    * Kafka's max.poll.interval.ms (default 60 s): how long the member may take to give up revoked
-   * partitions, and how long a handler may run without returning or calling `heartbeat()` before
-   * the member stops heartbeating and is removed from the group (its partitions are then lost).
+   * partitions, and how long a handler may run without returning or calling `heartbeat()`. Past it
+   * the member leaves the group at once, as Kafka's consumer does (a warning says so): its
+   * partitions are lost, not revoked (nothing more is committed for them), and it rejoins when the
+   * handler returns. A static member does not give its partitions away: the consumer protocol leaves
+   * with -2 (the coordinator holds them until its session ends), classic sends no LeaveGroup.
    */
   rebalanceTimeoutMs?: number;
   /** Default periodic(5000), as Kafka's auto-commit. */

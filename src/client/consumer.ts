@@ -173,6 +173,7 @@ export class CohortConsumer<V = unknown> {
         commitIfDue: () => this.#commitIfDue(),
         pause: (tp) => this.pause([tp]),
         fail: (error) => this.#fail(error),
+        pollTimedOut: () => this.#membership.pollTimedOut(),
       },
       {
         maxRecords: this.#options.maxRecords ?? 100,

@@ -18,8 +18,9 @@ export interface MembershipHost {
   /** A failure the membership cannot recover from; the consumer stops. */
   fatal(error: unknown): void;
   /**
-   * False while a handler has gone longer than the poll interval without progress: timed heartbeats
-   * are skipped, so the coordinator removes the member as Kafka's poll timeout does (default true).
+   * False while a handler has gone longer than the poll interval without progress (default true).
+   * Then the member leaves at once, as Kafka's consumer does on poll timeout, and rejoins once the
+   * handler returns or calls heartbeat().
    */
   live?(): boolean;
 }
@@ -42,6 +43,8 @@ export interface Membership {
   commitFence(): CommitFence | null;
   /** Heartbeats at once (after STALE_MEMBER_EPOCH, to learn the current epoch). */
   heartbeatNow(): Promise<void>;
+  /** A handler's poll interval ran out (host.live() is false): leave now, as Kafka's consumer does. */
+  pollTimedOut(): void;
   /** A commit found the membership gone: report it lost and rejoin. */
   rejoin(reason: CohortError): Promise<void>;
   /** Leaves the group (a static member leaves temporarily, keeping its partitions reserved). */
@@ -59,6 +62,23 @@ export interface MembershipOptions {
   clientId?: string | undefined;
   memberId?: string | undefined;
   rebalanceTimeoutMs: number;
+}
+
+/** While a member that left on poll timeout waits for its handler, how often it looks again. */
+export const STALE_CHECK_MS = 100;
+
+/**
+ * The handler outlasted the poll interval; `action` says what the member did about it. Warned as
+ * Kafka warns, so the cause of the rebalance is in the logs; the error is the loss's reason.
+ */
+export function pollTimeoutExpired(groupId: string, memberId: string, action: string): CohortError {
+  const message =
+    `consumer poll timeout has expired: a handler of member ${memberId} of group ${groupId} ran longer ` +
+    "than rebalanceTimeoutMs (max.poll.interval.ms) without returning or calling heartbeat(); " +
+    `${action}; its partitions are lost and it rejoins when the handler returns. Raise rebalanceTimeoutMs, ` +
+    "fetch smaller batches (maxRecords) or call heartbeat() from long handlers.";
+  console.warn(`cohort: ${message}`);
+  return new CohortError({ code: "POLL_TIMEOUT_EXPIRED", kafkaCode: null, status: 0, message });
 }
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

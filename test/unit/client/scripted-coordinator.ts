@@ -10,7 +10,10 @@ import type { FetchLike } from "../../../src/client/http.ts";
 export interface HeartbeatSeen {
   memberId: string;
   memberEpoch: number;
+  groupInstanceId?: string | null;
   ownedPartitions: { topic: string; partitions: number[] }[];
+  /** When it arrived (Date.now(), fake or not). */
+  at?: number;
 }
 
 export interface CommitSeen {
@@ -29,6 +32,7 @@ const errorResponse = ({ status, code, kafkaCode }: ErrorBody) =>
 
 export class ScriptedCoordinator {
   epoch = 1;
+  heartbeatIntervalMs = 60_000;
   assignment: { topic: string; partitions: number[] }[] = [];
   readonly heartbeats: HeartbeatSeen[] = [];
   readonly commits: CommitSeen[] = [];
@@ -86,7 +90,7 @@ export class ScriptedCoordinator {
   };
 
   async #heartbeat(body: HeartbeatSeen): Promise<Response> {
-    this.heartbeats.push(body);
+    this.heartbeats.push({ ...body, at: Date.now() });
     if (this.#holding) await new Promise<void>((resolve) => this.#held.push(resolve));
     const refusal = this.refuseHeartbeat(body);
     if (refusal) return errorResponse(refusal);
@@ -96,7 +100,7 @@ export class ScriptedCoordinator {
     return json(200, {
       memberId: body.memberId,
       memberEpoch: this.epoch,
-      heartbeatIntervalMs: 60_000,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
       assignment: { partitions: this.assignment },
     });
   }
