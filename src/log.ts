@@ -4,15 +4,19 @@
  * groupId = "orders"` is a dashboard query. Every line has `event`, `level` and `at` (ISO time); the
  * events are:
  * - `cohort.rebalance`: a group's generation (classic) or group epoch (consumer, share) moved;
- * - `cohort.member_fenced`: a member removed by a deadline (session or rebalance timeout);
- * - `cohort.member_removed`: a member removed by a request (a leave, a static member replaced, …);
+ * - `cohort.member_fenced`: a member fenced (session or rebalance timeout, a static member replaced,
+ *   a stale epoch rejoining), with the reason the group's history records (API.md §8);
+ * - `cohort.member_removed`: a member that left (a leave, a static member's temporary leave, an admin
+ *   removal), with its history reason;
  * - `cohort.admin`: an admin route was called (group delete, offsets reset or delete, redrive);
  * - `cohort.failure`: a step that failed and was rolled back, or a request answered 503 unexpectedly;
  * - `cohort.directory.retry`: a directory update not acknowledged, to be retried.
- * Group steps are observed from the outside (a mark before, the group after), so the core stays pure.
+ * Group steps are observed from the outside (a mark before, the group after, and the history events
+ * the step recorded), so the core stays pure and the logs give the history's exact reasons.
  */
 
 import type { Group } from "./core/group.ts";
+import type { HistoryEventType } from "./core/history.ts";
 
 export type Level = "info" | "warn" | "error";
 
@@ -44,7 +48,8 @@ export function logFailure(where: string, err: unknown, fields: Record<string, u
 /** What a step is compared against: cheap to take on every request (no member is visited). */
 export interface GroupMark {
   epoch: number | undefined;
-  members: number;
+  /** History events already pending before the step: the step's own are the ones after them. */
+  events: number;
 }
 
 const epochOf = (group: Group): number | undefined => {
@@ -53,29 +58,39 @@ const epochOf = (group: Group): number | undefined => {
 };
 
 export function markGroup(group: Group | null): GroupMark {
-  return group ? { epoch: epochOf(group), members: group.memberCount } : { epoch: undefined, members: 0 };
+  return group
+    ? { epoch: epochOf(group), events: group.history.pending.length }
+    : { epoch: undefined, events: 0 };
 }
+
+/** The log line of a history event that ends a membership, if it is one. */
+const DEPARTURES: Partial<Record<HistoryEventType, { event: string; level: Level }>> = {
+  member_fenced: { event: "cohort.member_fenced", level: "warn" },
+  member_left: { event: "cohort.member_removed", level: "info" },
+};
 
 /**
  * Logs what a step did to a group, given its mark from before the step and the group after it (its
- * changed rows still marked, i.e. before `markSaved`): a rebalance when the epoch moved, and each
- * removed member when the group shrank — fenced when a deadline removed it, removed by a request
- * otherwise. Steps that changed neither (heartbeats, commits) cost two comparisons.
+ * history events still pending, i.e. before `markSaved`): each member fenced or gone, with the
+ * reason its history event records, and a rebalance when the epoch moved. Steps that recorded no
+ * event and moved no epoch (heartbeats, commits) cost two comparisons.
  */
 export function logGroupStep(mark: GroupMark, group: Group | null, cause: "request" | "deadline"): void {
   if (!group) return;
   const epoch = epochOf(group);
-  if (group.memberCount < mark.members) {
-    for (const [memberId, row] of group.dirtyRows().members) {
-      if (row !== undefined) continue;
-      log(cause === "deadline" ? "warn" : "info", {
-        event: cause === "deadline" ? "cohort.member_fenced" : "cohort.member_removed",
-        groupId: group.groupId,
-        type: group.type,
-        memberId,
-        reason: cause === "deadline" ? "timeout" : "request",
-      });
-    }
+  const recorded = group.history.pending;
+  for (let i = mark.events; i < recorded.length; i++) {
+    const { type, memberId, detail } = recorded[i]!;
+    const departure = DEPARTURES[type];
+    if (!departure) continue;
+    log(departure.level, {
+      event: departure.event,
+      groupId: group.groupId,
+      type: group.type,
+      memberId,
+      reason: detail.reason,
+      cause,
+    });
   }
   if (epoch !== undefined && epoch !== mark.epoch) {
     log("info", {

@@ -53,7 +53,8 @@ describe("structured logs", () => {
     expect(events("cohort.member_fenced", g)).toEqual([
       expect.objectContaining({
         memberId: "a",
-        reason: "timeout",
+        reason: "session_timeout",
+        cause: "deadline",
         type: "consumer",
         level: "warn",
         via: "warn",
@@ -71,9 +72,36 @@ describe("structured logs", () => {
     const a = await join(g, "a", { t: 2 });
     await beat(g, a, { memberEpoch: -1 });
     expect(events("cohort.member_removed", g)).toEqual([
-      expect.objectContaining({ memberId: "a", reason: "request" }),
+      expect.objectContaining({ memberId: "a", reason: "leave", cause: "request" }),
     ]);
     expect(events("cohort.member_fenced", g)).toEqual([]);
+  });
+
+  it("log the history's reason for each departure: a static member's temporary leave, a stale epoch rejoining", async () => {
+    const g = freshGroup("log");
+    const s = await join(g, "s", { t: 2 }, { groupInstanceId: "i-1" });
+    const d = await join(g, "d", { t: 2 });
+    await settle(g, [s, d]);
+    await beat(g, s, { memberEpoch: -2, groupInstanceId: "i-1" });
+    // d rejoins at epoch 0 while holding an epoch: what a client does after FENCED_MEMBER_EPOCH.
+    await join(g, "d", { t: 2 });
+    expect(events("cohort.member_removed", g)).toEqual([
+      expect.objectContaining({ memberId: "s", reason: "static_leave", level: "info" }),
+    ]);
+    expect(events("cohort.member_fenced", g)).toEqual([
+      expect.objectContaining({ memberId: "d", reason: "fenced_epoch", cause: "request", level: "warn" }),
+    ]);
+    // The logs say what the group's history says, event for event.
+    const history = (await call("GET", `/v1/groups/${g}/events?limit=1000`)).body.events;
+    const departures = history
+      .filter((e: any) => e.type === "member_left" || e.type === "member_fenced")
+      .map((e: any) => [e.memberId, e.detail.reason]);
+    const logged = lines
+      .filter(
+        (l) => l.groupId === g && (l.event === "cohort.member_removed" || l.event === "cohort.member_fenced"),
+      )
+      .map((l) => [l.memberId, l.reason]);
+    expect(logged).toEqual(departures);
   });
 
   it("log each admin call with its action, group, topic and status, refusals as warnings", async () => {
