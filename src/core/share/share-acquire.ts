@@ -253,11 +253,17 @@ export class Dispatcher implements Undoable {
   }
 
   /**
-   * A member leaves the group: its parked acquire is refused, its locks end (`countAsDelivery`: a
-   * session expiry, the counts stand). Returns the partitions where records came back.
+   * A member leaves the group: its parked acquire is answered, its locks end (`countAsDelivery`: a
+   * session expiry, the counts stand). Returns the partitions where records came back. A parked
+   * acquire that carried acknowledgements had them applied and stored before it waited: its wait
+   * ends with no records and their results (API.md §7: the request fails only for a member unknown
+   * when it came), and the member learns it is gone at its next call. A bare wait is refused at once.
    */
   removeMember(ctx: DispatchContext, memberId: string, countAsDelivery: boolean, now: number): string[] {
-    if (this.parked.has(memberId))
+    const parked = this.parked.get(memberId);
+    if (parked && parked.acknowledgements.length > 0)
+      this.complete(memberId, ok(this.response(ctx, [], parked.acknowledgements)));
+    else if (parked)
       this.complete(memberId, fail("UNKNOWN_MEMBER_ID", `member ${memberId} is no longer in the group`));
     this.rotation.delete(memberId);
     const held = [...(this.holdings.get(memberId) ?? [])];
