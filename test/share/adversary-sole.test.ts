@@ -159,9 +159,16 @@ describe("accepts answered 200 survive a restart", () => {
     });
   }
 
-  it("acknowledges racing an abort: every 200 accept stays accepted, also after a second restart", async () => {
+  it("acknowledges racing an abort or an eviction: every 200 accept stays accepted, also after a second restart", async () => {
     const stats = { ok: 0, unavailable: 0, appliedAnyway: 0 };
-    for (const delay of [0, 0, 1, 2, 4]) {
+    for (const [delay, kind] of [
+      [0, "abort"],
+      [1, "abort"],
+      [3, "abort"],
+      [0, "evict"],
+      [1, "evict"],
+      [3, "evict"],
+    ] as const) {
       const g = freshGroup("sole-race");
       const ledger = new Ledger();
       const { m } = await steady(g, "a", 33);
@@ -180,7 +187,7 @@ describe("accepts answered 200 survive a restart", () => {
         }),
       );
       if (delay) await sleep(delay);
-      await abortAllDurableObjects();
+      await (kind === "abort" ? abortAllDurableObjects() : evictDurableObject(stub(g)));
       await Promise.all(racing);
       await ledger.checkSpso(g);
       await evictDurableObject(stub(g));
