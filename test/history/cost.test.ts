@@ -1,20 +1,7 @@
-/**
- * What history costs in rows written (the BENCHMARKS.md "History" section): a consumer-protocol
- * rebalance (10 members joining one by one, then one more), a classic generation, and commits, with
- * the object's own count of rows written (`store.rowsWritten`, SQLite's per-statement count) and the
- * events the step recorded (the seq moved). Rows are deterministic, so one run is the measurement; the
- * numbers are printed as one JSON line per scenario. Self-contained on purpose: the same file runs on
- * a tree without history (no history tables: events 0) to give the "before" column.
- */
-
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { beat, join, type Member } from "../consumer/consumer-helpers";
 import { call, commit, freshGroup } from "../integration/helpers";
-
-const inObject = <R>(g: string, fn: (instance: any, state: DurableObjectState) => R): Promise<R> =>
-  (runInDurableObject as unknown as (s: unknown, f: typeof fn) => Promise<R>)(env.GROUPS.getByName(g), fn);
+import { inObject } from "../integration/inject-failure";
 
 async function counts(g: string): Promise<{ written: number; seq: number }> {
   return inObject(g, (instance, state) => {

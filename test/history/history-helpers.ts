@@ -3,9 +3,11 @@
  * rows counted in its own SQLite (`ctx.storage.sql`, through `runInDurableObject`).
  */
 
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { call, type Reply } from "../integration/helpers";
+import { inObject } from "../integration/inject-failure";
+
+export { inObject };
 
 export const stub = (groupId: string) => env.GROUPS.getByName(groupId);
 
@@ -50,12 +52,5 @@ export async function cost(groupId: string, step: () => Promise<unknown>) {
   const after = await rows(groupId);
   return { written: after.written - before.written, events: after.lastSeq - before.lastSeq, after };
 }
-
-/** Runs `fn` in the group's live object (typed loosely: the stub's full type is too deep here). */
-export const inObject = <R>(
-  groupId: string,
-  fn: (instance: any, state: DurableObjectState) => R,
-): Promise<R> =>
-  (runInDurableObject as unknown as (s: unknown, f: typeof fn) => Promise<R>)(stub(groupId), fn);
 
 export const typesOf = (list: any[]) => list.map((e) => e.type);

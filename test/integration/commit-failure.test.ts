@@ -4,18 +4,12 @@
  * nothing stored, the object as it was, a 503 — and the next commit must succeed.
  */
 
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { call, commit, freshGroup } from "./helpers";
-import { objectState } from "./inject-failure";
+import { inObject, objectState } from "./inject-failure";
 
 const stub = (g: string) => env.GROUPS.getByName(g);
-const inObject = (g: string, fn: (instance: any) => void) =>
-  (runInDurableObject as unknown as (s: unknown, f: (i: unknown) => unknown) => Promise<unknown>)(
-    stub(g),
-    fn as (i: unknown) => unknown,
-  );
 
 const offsetsOf = async (g: string) =>
   (await call("GET", `/v1/groups/${g}/offsets`)).body.offsets.map((o: any) => [o.partition, o.offset]);

@@ -6,21 +6,27 @@
  */
 
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 
 /** A GroupObject's stub (typed loosely: the full stub type is too deep for these helpers). */
 type Stub = object;
 
 /** Runs `fn` on the live instance; its private collaborators are reached untyped, on purpose. */
-const inObject = <R>(stub: Stub, fn: (instance: any) => R | Promise<R>): Promise<R> =>
-  (runInDurableObject as unknown as (s: unknown, f: (i: unknown) => unknown) => Promise<R>)(
-    stub,
-    fn as (i: unknown) => unknown,
-  );
+const inStub = <R>(
+  stub: Stub,
+  fn: (instance: any, state: DurableObjectState) => R | Promise<R>,
+): Promise<R> => (runInDurableObject as unknown as (s: unknown, f: typeof fn) => Promise<R>)(stub, fn);
+
+/** Runs `fn` on the live object of group `groupId` (its instance and its state), as `inStub`. */
+export const inObject = <R>(
+  groupId: string,
+  fn: (instance: any, state: DurableObjectState) => R | Promise<R>,
+): Promise<R> => inStub(env.GROUPS.getByName(groupId), fn);
 /** Picks the rows whose write must fail: a member's id and its new row (undefined: being deleted). */
 export type Poison = (memberId: string, row: any) => boolean;
 
 export async function poisonWrites(stub: Stub, poisoned: Poison): Promise<void> {
-  await inObject(stub, (instance) => {
+  await inStub(stub, (instance) => {
     const store = instance.store;
     const real = Object.getPrototypeOf(store).saveGroup as (record: unknown, dirty: any) => void;
     store.saveGroup = (record: unknown, dirty: { members: Map<string, unknown> }) => {
@@ -35,14 +41,14 @@ export async function poisonWrites(stub: Stub, poisoned: Poison): Promise<void> 
 
 /** Lets every write succeed again. */
 export async function curePoison(stub: Stub): Promise<void> {
-  await inObject(stub, (instance) => {
+  await inStub(stub, (instance) => {
     delete instance.store.saveGroup;
   });
 }
 
 /** What a failed request must leave exactly as it was: the object's memory, deadlines, rows, alarm. */
 export async function objectState(stub: Stub): Promise<Record<string, unknown>> {
-  return inObject(stub, async (instance) => {
+  return inStub(stub, async (instance) => {
     const group = instance.group;
     const ids: string[] = group ? [...group.members.keys()] : [];
     const deadline = (heap: any, id: string) => heap?.get(id) ?? null;

@@ -5,14 +5,13 @@
  * without a redrive, describe agrees with what members were told) each suite checks after restarts.
  */
 
-import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import { call, type Reply } from "../integration/helpers";
 import { expand, Member, r } from "./adversary-lib";
 import { sleep, stub } from "./share-helpers";
 
-export const inObject = <R>(g: string, fn: (instance: any) => R): Promise<R> =>
-  (runInDurableObject as unknown as (s: unknown, f: (i: any) => R) => Promise<R>)(stub(g), fn);
+export { inObject } from "../integration/inject-failure";
 
 export const restarts = [
   ["an abort", (_g: string) => abortAllDurableObjects()],

@@ -7,11 +7,11 @@
  * parked and is woken by the retry; a failing alarm changes nothing and runs again later.
  */
 
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { expect, it } from "vitest";
 import type { ShareChanges } from "../../src/storage/share-store";
 import { freshGroup } from "../integration/helpers";
-import { objectState } from "../integration/inject-failure";
+import { inObject, objectState } from "../integration/inject-failure";
 import {
   ack,
   acknowledge,
@@ -25,9 +25,6 @@ import {
   stub,
   take,
 } from "./share-helpers";
-
-const inObject = <R>(g: string, fn: (instance: any) => R): Promise<R> =>
-  (runInDurableObject as unknown as (s: unknown, f: (i: any) => R) => Promise<R>)(stub(g), fn);
 
 /** From now on, every write of share rows fails inside its transaction, after the real writes. */
 const poisonShareWrites = (g: string) =>

@@ -7,10 +7,10 @@
  * held), and a step that writes more than that one row still writes it in one transaction.
  */
 
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { freshGroup } from "../integration/helpers";
-import { objectState } from "../integration/inject-failure";
+import { inObject, objectState } from "../integration/inject-failure";
 import {
   ack,
   acknowledge,
@@ -22,9 +22,6 @@ import {
   stub,
   take,
 } from "./share-helpers";
-
-const inObject = <R>(g: string, fn: (instance: any) => R): Promise<R> =>
-  (runInDurableObject as unknown as (s: unknown, f: (i: any) => R) => Promise<R>)(stub(g), fn);
 
 /** Counts the object's transactions from now on (read back with `transactions`). */
 const countTransactions = (g: string) =>
