@@ -30,7 +30,6 @@ import {
   type MemberDescription,
   partitionKey,
 } from "../group.ts";
-import { partitionsGained } from "../history.ts";
 import { noteHeard, raiseCounts, restoredSession } from "../sessions.ts";
 import { UndoMap, UndoSet } from "../undo.ts";
 import {
@@ -40,12 +39,11 @@ import {
   type ConsumerRecord,
   LEFT_STATIC_EPOCH,
 } from "./consumer-member.ts";
-import { indexedTargets } from "./indexed-target.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
 import { minus, noPartitions, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
-import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment.ts";
-import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
+import { preferredAssignor, subscribedCounts } from "./target-assignment.ts";
+import { moveTargets, nextTargets } from "./target-refresh.ts";
 
 // The persisted shapes live in consumer-member.ts; importers keep finding them here.
 export * from "./consumer-member.ts";
@@ -494,28 +492,14 @@ export class ConsumerGroup extends Group {
     return out;
   }
 
-  /** Computes the target for the new group epoch; returns the members whose target moved. */
+  /** Computes the new group epoch's target (target-refresh.ts); returns the members whose target moved. */
   private refreshTarget(): string[] {
     const members = [...this.members.values()];
     this.assignor = preferredAssignor(members);
     this.partitionCounts = subscribedCounts(members, this.partitionCounts);
-    const next =
-      this.uniformTargets(members) ??
-      this.indexedTargets(members) ??
-      computeTarget(members, this.partitionCounts, this.assignor);
-    const moved: string[] = [];
-    let partitionsMoved = 0;
-    for (const [id, target] of next) {
-      const m = this.members.get(id)!;
-      if (samePartitions(target, m.target)) continue;
-      partitionsMoved += partitionsGained(m.target, target);
-      const slot = this.slots.of(id);
-      this.targets.remove(m.target, slot);
-      this.targets.add(target, slot);
-      m.target = target;
-      moved.push(id);
-      this.touchMember(id);
-    }
+    const state = { members: this.members, slots: this.slots, targets: this.targets };
+    const next = nextTargets(state, members, this.assignor, this.partitionCounts);
+    const { moved, partitionsMoved } = moveTargets(state, next, (id) => this.touchMember(id));
     this.targetEpoch = this.groupEpoch;
     this.touchGroup();
     if (moved.length > 0)
@@ -523,44 +507,6 @@ export class ConsumerGroup extends Group {
     // Every member is behind the new target epoch until its own heartbeat brings it there.
     for (const m of this.members.values()) this.trackPending(m);
     return moved;
-  }
-
-  /**
-   * The `uniform` assignor's targets for a group whose members all subscribe to the same topics, from
-   * the target index (uniform-target.ts): only the members whose target moves. Null otherwise.
-   */
-  private uniformTargets(members: readonly ConsumerMember[]): Map<string, PartitionMap> | null {
-    const layout = this.assignor === "uniform" ? homogeneousLayout(members, this.partitionCounts) : null;
-    if (layout === null) return null;
-    const order = Int32Array.from(members, (m) => this.slots.of(m.memberId));
-    const slotTargets = uniformTargets(order, this.slots.capacity, layout, this.targets, (slot) => {
-      return this.members.get(this.slots.id(slot)!)!.target;
-    });
-    return this.byMemberId(slotTargets);
-  }
-
-  /**
-   * The assignor's targets for any other group, from the target index (indexed-target.ts): only the
-   * members whose target moves. Null for an assignor with no indexed form.
-   */
-  private indexedTargets(members: readonly ConsumerMember[]): Map<string, PartitionMap> | null {
-    const slotTargets = indexedTargets(
-      this.assignor,
-      members,
-      this.partitionCounts,
-      (id) => this.slots.of(id),
-      this.slots.capacity,
-      this.targets,
-      (slot) => this.members.get(this.slots.id(slot)!)!.target,
-    );
-    return this.byMemberId(slotTargets);
-  }
-
-  private byMemberId(slotTargets: Map<number, PartitionMap> | null): Map<string, PartitionMap> | null {
-    if (slotTargets === null) return null;
-    const out = new Map<string, PartitionMap>();
-    for (const [slot, target] of slotTargets) out.set(this.slots.id(slot)!, target);
-    return out;
   }
 
   /** Clears partitions a member no longer holds and queues them for their waiters. */
