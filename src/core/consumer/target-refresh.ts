@@ -23,19 +23,19 @@ export interface TargetState {
   readonly targets: PartitionIndex;
 }
 
-/**
- * The new targets for `members` (the group's, in group order) under `assignor` over `counts`: from the
- * index, only members whose target moves; from the full recompute, every member.
- */
-export function nextTargets(
-  state: TargetState,
-  members: readonly ConsumerMember[],
-  assignor: string,
-  counts: Readonly<Record<string, number>>,
-): Map<string, PartitionMap> {
+/** What the target is computed for: the members in group order, the assignor, the partition counts. */
+export interface TargetRequest {
+  readonly members: readonly ConsumerMember[];
+  readonly assignor: string;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/** The new targets: from the index, only the members whose target moves; else every member. */
+export function nextTargets(state: TargetState, request: TargetRequest): Map<string, PartitionMap> {
+  const { members, assignor, counts } = request;
   return (
-    uniformFromIndex(state, members, assignor, counts) ??
-    indexedFromIndex(state, members, assignor, counts) ??
+    uniformFromIndex(state, request) ??
+    indexedFromIndex(state, request) ??
     computeTarget(members, counts, assignor)
   );
 }
@@ -71,9 +71,7 @@ export function moveTargets(
  */
 function uniformFromIndex(
   { members: byId, slots, targets }: TargetState,
-  members: readonly ConsumerMember[],
-  assignor: string,
-  counts: Readonly<Record<string, number>>,
+  { members, assignor, counts }: TargetRequest,
 ): Map<string, PartitionMap> | null {
   const layout = assignor === "uniform" ? homogeneousLayout(members, counts) : null;
   if (layout === null) return null;
@@ -90,9 +88,7 @@ function uniformFromIndex(
  */
 function indexedFromIndex(
   { members: byId, slots, targets }: TargetState,
-  members: readonly ConsumerMember[],
-  assignor: string,
-  counts: Readonly<Record<string, number>>,
+  { members, assignor, counts }: TargetRequest,
 ): Map<string, PartitionMap> | null {
   const slotTargets = indexedTargets(
     assignor,
