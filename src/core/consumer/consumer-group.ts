@@ -23,42 +23,36 @@
 import { DeadlineHeap } from "../deadline-heap.ts";
 import { dictFrom } from "../dict.ts";
 import type { CohortError } from "../errors.ts";
-import {
-  type CommitAuth,
-  Group,
-  type GroupDescription,
-  type MemberDescription,
-  partitionKey,
-} from "../group.ts";
-import { partitionsGained } from "../history.ts";
+import { type CommitAuth, Group, type GroupDescription } from "../group.ts";
 import { noteHeard, raiseCounts, restoredSession } from "../sessions.ts";
 import { UndoMap, UndoSet } from "../undo.ts";
+import {
+  assignmentNotices,
+  commitError,
+  describeGroup,
+  type MemberRemoval,
+  ownersByPartition,
+  type RemovalReason,
+  removal,
+  replacedStatic,
+} from "./consumer-group-view.ts";
 import {
   type AssignmentNotice,
   type ConsumerGroupState,
   type ConsumerMember,
   type ConsumerRecord,
-  LEFT_STATIC_EPOCH,
+  newGroupRecord,
 } from "./consumer-member.ts";
-import { indexedTargets } from "./indexed-target.ts";
 import { MemberSlots, PartitionIndex } from "./partition-index.ts";
-import { minus, noPartitions, type PartitionMap, samePartitions, toList, union } from "./partitions.ts";
+import { minus, noPartitions, type PartitionMap, samePartitions, union } from "./partitions.ts";
 import { type MemberState, reconcile } from "./reconcile.ts";
-import { computeTarget, preferredAssignor, subscribedCounts } from "./target-assignment.ts";
-import { homogeneousLayout, uniformTargets } from "./uniform-target.ts";
+import { preferredAssignor, subscribedCounts } from "./target-assignment.ts";
+import { moveTargets, nextTargets } from "./target-refresh.ts";
 
-// The persisted shapes live in consumer-member.ts; importers keep finding them here.
+// The persisted shapes live in consumer-member.ts, the removal reports in consumer-group-view.ts;
+// importers keep finding them here.
+export type { MemberRemoval, RemovalReason } from "./consumer-group-view.ts";
 export * from "./consumer-member.ts";
-
-/** Why a member left the group, as data for the shell: its watch sockets are told and closed. */
-export type RemovalReason = "session" | "rebalance" | "left";
-
-/** A member removed from the group, with the code its next heartbeat would get (Kafka's). */
-export interface MemberRemoval {
-  memberId: string;
-  code: "UNKNOWN_MEMBER_ID" | "FENCED_INSTANCE_ID";
-  message: string;
-}
 
 /** Not persisted: what a reload cannot rebuild, adopted from the old object after a failure. */
 const VOLATILE_FIELDS: readonly string[] = [
@@ -128,20 +122,8 @@ export class ConsumerGroup extends Group {
 
   /** A new group with no members (optionally taking over an empty group's `emptySince`). */
   static create(groupId: string, now: number, emptySince: number, sessionTimeoutMs: number): ConsumerGroup {
-    const group = new ConsumerGroup(
-      {
-        groupId,
-        type: "consumer",
-        emptySince,
-        groupEpoch: 0,
-        targetEpoch: 0,
-        assignor: preferredAssignor([]),
-        partitionCounts: {},
-        sessionTimeoutMs,
-      },
-      [],
-      now,
-    );
+    const record = newGroupRecord(groupId, emptySince, preferredAssignor([]), sessionTimeoutMs);
+    const group = new ConsumerGroup(record, [], now);
     group.touchGroup();
     return group;
   }
@@ -192,54 +174,16 @@ export class ConsumerGroup extends Group {
   }
 
   partitionOwners(): Map<string, string> {
-    const owners = new Map<string, string>();
-    for (const m of this.members.values()) {
-      for (const [topic, ps] of Object.entries(union(m.assigned, m.revoking))) {
-        for (const p of ps) owners.set(partitionKey(topic, p), m.memberId);
-      }
-    }
-    return owners;
+    return ownersByPartition(this.members.values());
   }
 
   /** API.md §3, consumer group: the member must exist and commit under its current epoch. */
   checkMemberCommit(auth: CommitAuth, _now: number): CohortError | null {
-    const member = this.members.get(auth.memberId ?? "");
-    if (!member) {
-      return {
-        code: "UNKNOWN_MEMBER_ID",
-        message: `member ${auth.memberId || "(none)"} is not in the group`,
-      };
-    }
-    const epoch = auth.memberEpoch ?? auth.generationId;
-    if (member.left || epoch !== member.memberEpoch) {
-      return {
-        code: "STALE_MEMBER_EPOCH",
-        message: `epoch ${epoch ?? "(none)"} is not member ${member.memberId}'s current epoch ${member.left ? LEFT_STATIC_EPOCH : member.memberEpoch}`,
-      };
-    }
-    return null;
+    return commitError(this.members, auth);
   }
 
   describe(): GroupDescription {
-    const members: MemberDescription[] = [...this.members.values()].map((m) => ({
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      clientId: m.clientId,
-      clientHost: m.clientHost,
-      memberEpoch: m.left ? LEFT_STATIC_EPOCH : m.memberEpoch,
-      state: m.left ? "Left" : m.state,
-      assignment: toList(m.assigned),
-    }));
-    return {
-      groupId: this.groupId,
-      type: "consumer",
-      state: this.state,
-      groupEpoch: this.groupEpoch,
-      protocolType: "consumer",
-      assignor: this.assignor,
-      leaderId: null,
-      members,
-    };
+    return describeGroup(this);
   }
 
   nextDeadline(): number | null {
@@ -363,11 +307,7 @@ export class ConsumerGroup extends Group {
       this.revokeDeadlines.delete(away.memberId);
       if (revokeBy !== undefined) this.revokeDeadlines.set(memberId, revokeBy);
       this.touchMember(away.memberId);
-      this.removals.push({
-        memberId: away.memberId,
-        code: "FENCED_INSTANCE_ID",
-        message: `static instance ${away.groupInstanceId} is now held by member ${memberId}`,
-      });
+      this.removals.push(replacedStatic(away, memberId));
     }
     this.putMember(member, now);
     this.history.memberJoined(memberId, member);
@@ -477,45 +417,20 @@ export class ConsumerGroup extends Group {
    * sockets); the others learn at their next heartbeat.
    */
   takeNotices(only?: Iterable<string>): AssignmentNotice[] {
-    const out: AssignmentNotice[] = [];
-    for (const id of only ?? this.notices) {
-      const m = this.members.get(id);
-      if (!m || m.left || !this.notices.has(id)) continue;
-      const notice: AssignmentNotice = {
-        memberId: id,
-        memberEpoch: m.memberEpoch,
-        assignment: toList(m.assigned),
-      };
-      if (this.retargeted.has(id)) notice.reconcile = true;
-      out.push(notice);
-    }
+    const out = assignmentNotices(this.members, only ?? this.notices, this.notices, this.retargeted);
     this.notices.clear();
     this.retargeted.clear();
     return out;
   }
 
-  /** Computes the target for the new group epoch; returns the members whose target moved. */
+  /** Computes the new group epoch's target (target-refresh.ts); returns the members whose target moved. */
   private refreshTarget(): string[] {
     const members = [...this.members.values()];
     this.assignor = preferredAssignor(members);
     this.partitionCounts = subscribedCounts(members, this.partitionCounts);
-    const next =
-      this.uniformTargets(members) ??
-      this.indexedTargets(members) ??
-      computeTarget(members, this.partitionCounts, this.assignor);
-    const moved: string[] = [];
-    let partitionsMoved = 0;
-    for (const [id, target] of next) {
-      const m = this.members.get(id)!;
-      if (samePartitions(target, m.target)) continue;
-      partitionsMoved += partitionsGained(m.target, target);
-      const slot = this.slots.of(id);
-      this.targets.remove(m.target, slot);
-      this.targets.add(target, slot);
-      m.target = target;
-      moved.push(id);
-      this.touchMember(id);
-    }
+    const state = { members: this.members, slots: this.slots, targets: this.targets };
+    const next = nextTargets(state, { members, assignor: this.assignor, counts: this.partitionCounts });
+    const { moved, partitionsMoved } = moveTargets(state, next, (id) => this.touchMember(id));
     this.targetEpoch = this.groupEpoch;
     this.touchGroup();
     if (moved.length > 0)
@@ -523,44 +438,6 @@ export class ConsumerGroup extends Group {
     // Every member is behind the new target epoch until its own heartbeat brings it there.
     for (const m of this.members.values()) this.trackPending(m);
     return moved;
-  }
-
-  /**
-   * The `uniform` assignor's targets for a group whose members all subscribe to the same topics, from
-   * the target index (uniform-target.ts): only the members whose target moves. Null otherwise.
-   */
-  private uniformTargets(members: readonly ConsumerMember[]): Map<string, PartitionMap> | null {
-    const layout = this.assignor === "uniform" ? homogeneousLayout(members, this.partitionCounts) : null;
-    if (layout === null) return null;
-    const order = Int32Array.from(members, (m) => this.slots.of(m.memberId));
-    const slotTargets = uniformTargets(order, this.slots.capacity, layout, this.targets, (slot) => {
-      return this.members.get(this.slots.id(slot)!)!.target;
-    });
-    return this.byMemberId(slotTargets);
-  }
-
-  /**
-   * The assignor's targets for any other group, from the target index (indexed-target.ts): only the
-   * members whose target moves. Null for an assignor with no indexed form.
-   */
-  private indexedTargets(members: readonly ConsumerMember[]): Map<string, PartitionMap> | null {
-    const slotTargets = indexedTargets(
-      this.assignor,
-      members,
-      this.partitionCounts,
-      (id) => this.slots.of(id),
-      this.slots.capacity,
-      this.targets,
-      (slot) => this.members.get(this.slots.id(slot)!)!.target,
-    );
-    return this.byMemberId(slotTargets);
-  }
-
-  private byMemberId(slotTargets: Map<number, PartitionMap> | null): Map<string, PartitionMap> | null {
-    if (slotTargets === null) return null;
-    const out = new Map<string, PartitionMap>();
-    for (const [slot, target] of slotTargets) out.set(this.slots.id(slot)!, target);
-    return out;
   }
 
   /** Clears partitions a member no longer holds and queues them for their waiters. */
@@ -618,13 +495,4 @@ export class ConsumerGroup extends Group {
     if (nextState !== "UnrevokedPartitions") this.revokeDeadlines.delete(m.memberId);
     else this.revokeDeadlines.set(m.memberId, now + m.rebalanceTimeoutMs);
   }
-}
-
-function removal(m: ConsumerMember, reason: RemovalReason, sessionTimeoutMs: number): MemberRemoval {
-  const why = {
-    session: `sent no heartbeat within the session timeout (${sessionTimeoutMs} ms)`,
-    rebalance: `kept partitions to revoke past its rebalance timeout (${m.rebalanceTimeoutMs} ms)`,
-    left: "left the group (memberEpoch -1)",
-  }[reason];
-  return { memberId: m.memberId, code: "UNKNOWN_MEMBER_ID", message: `member ${m.memberId} ${why}` };
 }

@@ -1,7 +1,8 @@
 /**
  * The consumer group's persisted shapes (Kafka's ConsumerGroupMemberMetadata, current and target
- * assignment records, folded into one row per member) and what the group hands the shell: its state
- * names and the notices it pushes. Kept apart from the group's logic so both stay readable.
+ * assignment records, folded into one row per member), the row of a new group, and what the group
+ * hands the shell: its state names and the notices it pushes. Kept apart from the group's logic so
+ * both stay readable.
  */
 
 import type { GroupRecord, TopicPartitions } from "../group.ts";
@@ -41,6 +42,25 @@ export interface ConsumerRecord extends GroupRecord {
   sessionTimeoutMs: number;
   /** When the object last loaded the group: sessions are timed from here after a restart. */
   wokeAt?: number | null;
+}
+
+/** The row of a new group with no members, at epoch 0 with no partition counts yet. */
+export function newGroupRecord(
+  groupId: string,
+  emptySince: number,
+  assignor: string,
+  sessionTimeoutMs: number,
+): ConsumerRecord {
+  return {
+    groupId,
+    type: "consumer",
+    emptySince,
+    groupEpoch: 0,
+    targetEpoch: 0,
+    assignor,
+    partitionCounts: {},
+    sessionTimeoutMs,
+  };
 }
 
 /**
