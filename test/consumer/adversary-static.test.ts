@@ -3,137 +3,26 @@
  * HTTP on the real runtime with the object restarted between steps: a member that leaves temporarily
  * (memberEpoch −2) keeps its reserved assignment for its instance, which may come back under a new member
  * id; the old id is fenced; no partition is ever told to two members at once; the history (§8) records
- * each departure once with Kafka's reason; hostile instance ids are data, never a 5xx.
+ * each departure once with Kafka's reason. Hostile instance ids: adversary-static-ids.test.ts.
  */
 
-import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { advanceClock } from "../../src/core/clock";
-import { call, commit, expectError, freshGroup, type Reply } from "../integration/helpers";
+import { call, commit, expectError, freshGroup } from "../integration/helpers";
+import {
+  departures,
+  describeGroup,
+  events,
+  expireSessions,
+  Group,
+  instanceOf,
+  joining,
+  RESTARTS,
+  replayedMembers,
+  restart,
+} from "./adversary-static-lib";
 import { heartbeat, partitionsOf, stub } from "./consumer-helpers";
-
-type Restart = "none" | "evict" | "abort";
-const RESTARTS: Restart[] = ["none", "evict", "abort"];
-/** Answers after which a client gives up every partition it holds. */
-const FENCED = ["UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "FENCED_INSTANCE_ID"];
-
-async function restart(g: string, kind: Restart): Promise<void> {
-  if (kind === "evict") await evictDurableObject(stub(g));
-  if (kind === "abort") await abortAllDurableObjects();
-}
-
-/**
- * The group as its members were told: every 200 heartbeat replaces what that member may use; a member
- * that left or was refused as unknown/fenced is dropped. After every answer no partition of "t" may be
- * held by two members.
- */
-class Group {
-  told = new Map<string, { epoch: number; owned: number[] }>();
-  readonly g: string;
-  readonly kind: Restart;
-  constructor(g: string, kind: Restart) {
-    this.g = g;
-    this.kind = kind;
-  }
-
-  private check(): void {
-    const all = [...this.told.values()].flatMap((m) => m.owned);
-    expect(new Set(all).size, JSON.stringify([...this.told])).toBe(all.length);
-  }
-
-  async send(body: Record<string, unknown>): Promise<Reply> {
-    const res = await heartbeat(this.g, body);
-    expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
-    const id = (res.body?.memberId ?? body.memberId) as string;
-    if (res.status === 200 && res.body.memberEpoch >= 0) {
-      this.told.set(id, { epoch: res.body.memberEpoch, owned: partitionsOf(res.body.assignment.partitions) });
-    } else if (res.status === 200 || FENCED.includes(res.body?.error?.code)) {
-      this.told.delete(id);
-    }
-    this.check();
-    await restart(this.g, this.kind);
-    return res;
-  }
-
-  async join(memberId: string, instance?: string | null, partitions = 6, extra = {}): Promise<Reply> {
-    return this.send({ ...joining(memberId, instance, partitions), ...extra });
-  }
-
-  /** A heartbeat reporting what the member was last told (so it revokes at once). */
-  async beat(memberId: string, extra: Record<string, unknown> = {}): Promise<Reply> {
-    const m = this.told.get(memberId);
-    if (!m) throw new Error(`${memberId} holds nothing`);
-    const res = await this.send({
-      memberId,
-      memberEpoch: m.epoch,
-      ownedPartitions: [{ topic: "t", partitions: m.owned }],
-      ...extra,
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res;
-  }
-
-  async leave(memberId: string, epoch: -1 | -2, instance?: string): Promise<Reply> {
-    const res = await this.send({ memberId, memberEpoch: epoch, groupInstanceId: instance });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.memberEpoch).toBe(epoch);
-    return res;
-  }
-
-  /**
-   * Beats every member still told something until the group is Stable and each member was told the
-   * assignment the group describes for it; returns the description.
-   */
-  async settle(): Promise<any> {
-    for (let round = 0; round < 8; round++) {
-      for (const id of [...this.told.keys()]) await this.beat(id);
-      const d = await describeGroup(this.g);
-      const agreed = d.members.every(
-        (m: any) => m.memberEpoch < 0 || `${this.owned(m.memberId)}` === `${partitionsOf(m.assignment)}`,
-      );
-      if (d.state === "Stable" && agreed) return d;
-    }
-    throw new Error(`${this.g} did not settle: ${JSON.stringify(await describeGroup(this.g))}`);
-  }
-
-  owned(memberId: string): number[] {
-    return [...(this.told.get(memberId)?.owned ?? [])].sort((a, b) => a - b);
-  }
-}
-
-/** A join (memberEpoch 0) subscribing to "t". */
-const joining = (memberId: string, instance: string | null | undefined, partitions: number) => ({
-  memberId,
-  memberEpoch: 0,
-  groupInstanceId: instance,
-  subscribedTopics: [{ name: "t", partitions }],
-  ownedPartitions: [],
-});
-
-const describeGroup = async (g: string) => (await call("GET", `/v1/groups/${g}`)).body;
-
-async function events(g: string): Promise<any[]> {
-  const res = await call("GET", `/v1/groups/${g}/events?limit=1000`);
-  expect(res.status).toBe(200);
-  return res.body.events;
-}
-
-/** The member events as [type, memberId, reason]. */
-const departures = async (g: string) =>
-  (await events(g))
-    .filter((e) => e.type === "member_left" || e.type === "member_fenced")
-    .map((e) => [e.type, e.memberId, e.detail?.reason]);
-
-const instanceOf = (d: any, instance: string) => d.members.filter((m: any) => m.groupInstanceId === instance);
-
-/** Past the 1.5 s session of this project on the coordinator's clock, keeping `alive` beating; fires the alarm. */
-async function expireSessions(group: Group, alive: string[]): Promise<void> {
-  for (let i = 0; i < 4; i++) {
-    advanceClock(500);
-    for (const id of alive) await group.beat(id);
-  }
-  await runDurableObjectAlarm(stub(group.g) as never);
-}
 
 describe.each(RESTARTS)("restart between steps: %s", (kind) => {
   it("a static member leaving (-2) while another member revokes: its instance's new id gets only the reserved partitions", async () => {
@@ -198,6 +87,32 @@ describe.each(RESTARTS)("restart between steps: %s", (kind) => {
       "FENCED_INSTANCE_ID",
       82,
     );
+  });
+
+  it("a -2 leave racing its instance's join under a new id: the join is refused or takes the reservation, never both held", async () => {
+    const group = new Group(freshGroup("adv-st"), kind);
+    await group.join("a", "A");
+    await group.join("b");
+    await group.settle();
+    const [left, joined] = await Promise.all([
+      heartbeat(group.g, { memberId: "a", memberEpoch: -2, groupInstanceId: "A" }),
+      heartbeat(group.g, joining("a2", "A", 6)),
+    ]);
+    expect(left.status, JSON.stringify(left.body)).toBe(200);
+    group.told.delete("a");
+    if (joined.status === 200) {
+      group.told.set("a2", {
+        epoch: joined.body.memberEpoch,
+        owned: partitionsOf(joined.body.assignment.partitions),
+      });
+    } else {
+      expectError(joined, 409, "UNRELEASED_INSTANCE_ID", 111);
+      await group.join("a2", "A");
+    }
+    await restart(group.g, kind);
+    const d = await group.settle();
+    expect(d.members.map((m: any) => m.memberId).sort()).toEqual(["a2", "b"]);
+    expect(await departures(group.g)).toEqual([["member_left", "a", "static_leave"]]);
   });
 
   it("the old member id after its instance was taken over is fenced, and each refusal changes nothing", async () => {
@@ -354,6 +269,36 @@ describe.each(RESTARTS)("restart between steps: %s", (kind) => {
     expect(await departures(group.g)).toEqual([["member_left", "a", "static_leave"]]);
   });
 
+  it("a member joining while an instance is reserved waits for it, and the reservation's end fences nobody", async () => {
+    const group = new Group(freshGroup("adv-st"), kind);
+    await group.join("a", "A", 6, { rebalanceTimeoutMs: 1000 });
+    await group.join("b", null, 6);
+    await group.settle();
+    const reserved = group.owned("a");
+    const lastEpoch = group.told.get("a")?.epoch;
+    await group.leave("a", -2, "A");
+    // A commit under the departed member's last epoch is refused: it gave its partitions up.
+    const offsets = [{ topic: "t", partition: reserved[0] ?? 0, offset: 7 }];
+    const late = await commit(group.g, offsets, {
+      memberId: "a",
+      memberEpoch: lastEpoch,
+      groupInstanceId: "A",
+    });
+    expectError(late, 409, "STALE_MEMBER_EPOCH", 113);
+    await group.join("c", null, 6);
+    for (let i = 0; i < 2; i++) for (const id of ["b", "c"]) await group.beat(id);
+    for (const p of reserved) expect(group.owned("c")).not.toContain(p);
+    // Past a's 1 s revocation deadline, then past its session; b and c keep beating.
+    await expireSessions(group, ["b", "c"]);
+    const d = await group.settle();
+    expect(d.members.map((m: any) => m.memberId).sort()).toEqual(["b", "c"]);
+    expect([...group.owned("b"), ...group.owned("c")].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await departures(group.g)).toEqual([["member_left", "a", "static_leave"]]);
+    expect((await call("GET", `/v1/groups/${group.g}/offsets/t/${offsets[0]?.partition}`)).body.offset).toBe(
+      -1,
+    );
+  });
+
   it("a -2 member rejoining by its own member id without an instance id is taken back as its instance", async () => {
     const group = new Group(freshGroup("adv-st"), kind);
     await group.join("a", "A", 4);
@@ -367,108 +312,5 @@ describe.each(RESTARTS)("restart between steps: %s", (kind) => {
     expectError(await heartbeat(group.g, joining("z", "A", 4)), 409, "UNRELEASED_INSTANCE_ID", 111);
     await group.settle();
     expect(await departures(group.g)).toEqual([["member_left", "a", "static_leave"]]);
-  });
-});
-
-/** The members the history's member events leave in the group, replayed oldest first. */
-async function replayedMembers(g: string): Promise<string[]> {
-  const present = new Set<string>();
-  for (const e of await events(g)) {
-    if (e.type === "member_joined") present.add(e.memberId);
-    if (e.type === "member_left" || e.type === "member_fenced") present.delete(e.memberId);
-  }
-  return [...present].sort();
-}
-
-const liveMembers = async (g: string) =>
-  (await describeGroup(g)).members
-    .filter((m: any) => m.memberEpoch >= 0)
-    .map((m: any) => m.memberId)
-    .sort();
-
-describe("a live static member joining again with memberEpoch 0 under its own member id", () => {
-  it("with its own instance id: the history's timeline still matches the members", async () => {
-    const group = new Group(freshGroup("adv-st"), "none");
-    await group.join("a", "A", 4);
-    await group.join("b", null, 4);
-    await group.settle();
-    const res = await group.join("a", "A", 4);
-    // Kafka refuses it (the instance is held by a live member: UNRELEASED_INSTANCE_ID); whatever cohort
-    // does, a departure in the history is followed by the arrival that put the member back.
-    expect([200, 409]).toContain(res.status);
-    await group.settle();
-    expect(await replayedMembers(group.g)).toEqual(await liveMembers(group.g));
-  });
-
-  it("with a different instance id: accepted means it now holds that instance", async () => {
-    const group = new Group(freshGroup("adv-st"), "none");
-    await group.join("a", "A", 4);
-    await group.join("b", null, 4);
-    await group.settle();
-    const res = await group.join("a", "B", 4);
-    expect([200, 409]).toContain(res.status);
-    if (res.status === 200) {
-      const a = (await describeGroup(group.g)).members.find((m: any) => m.memberId === "a");
-      expect(a.groupInstanceId).toBe("B");
-    }
-    await group.settle();
-    expect(await replayedMembers(group.g)).toEqual(await liveMembers(group.g));
-  });
-});
-
-const HOSTILE = [
-  "__proto__",
-  "constructor",
-  "prototype",
-  "hasOwnProperty",
-  "toString",
-  "ünï-çødé-🎉-実例",
-  "a/b?c#d%2F..",
-  " ",
-  "i".repeat(1024),
-];
-
-describe("hostile instance ids", () => {
-  it("are held, refused, released and taken over like any other, each apart, across a restart", async () => {
-    const group = new Group(freshGroup("adv-st"), "evict");
-    for (const [i, instance] of HOSTILE.entries()) await group.join(`m${i}`, instance, 12);
-    await group.settle();
-    const reserved = HOSTILE.map((_, i) => group.owned(`m${i}`));
-    const before = await describeGroup(group.g);
-    expect(before.members.map((m: any) => m.groupInstanceId).sort()).toEqual([...HOSTILE].sort());
-    for (const instance of HOSTILE) {
-      const taken = await heartbeat(group.g, joining("intruder", instance, 12));
-      expectError(taken, 409, "UNRELEASED_INSTANCE_ID", 111);
-    }
-    // Instance ids nobody holds, on a temporary leave, and ids the schema refuses.
-    for (const instance of ["valueOf", "__defineGetter__", "isPrototypeOf"]) {
-      expectError(
-        await heartbeat(group.g, { memberId: "m0", memberEpoch: -2, groupInstanceId: instance }),
-        409,
-        "UNKNOWN_MEMBER_ID",
-        25,
-      );
-    }
-    for (const instance of ["", "i".repeat(1025)]) {
-      const res = await heartbeat(group.g, { memberId: "m0", memberEpoch: -2, groupInstanceId: instance });
-      expectError(res, 400, "INVALID_REQUEST", 42);
-    }
-    expect(await describeGroup(group.g)).toEqual(before);
-    for (const [i, instance] of HOSTILE.entries()) await group.leave(`m${i}`, -2, instance);
-    for (const [i, instance] of HOSTILE.entries()) {
-      const back = await group.join(`n${i}`, instance, 12);
-      expect(partitionsOf(back.body.assignment.partitions)).toEqual(reserved[i]);
-      expectError(
-        await heartbeat(group.g, { memberId: `m${i}`, memberEpoch: 1, groupInstanceId: instance }),
-        409,
-        "FENCED_INSTANCE_ID",
-        82,
-      );
-    }
-    const after = await group.settle();
-    expect(after.members.map((m: any) => m.memberId).sort()).toEqual(HOSTILE.map((_, i) => `n${i}`).sort());
-    expect((await departures(group.g)).map(([type, , reason]) => `${type}:${reason}`)).toEqual(
-      HOSTILE.map(() => "member_left:static_leave"),
-    );
   });
 });
