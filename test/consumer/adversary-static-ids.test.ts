@@ -31,6 +31,16 @@ describe("a live static member joining again with memberEpoch 0 under its own me
     expect(await replayedMembers(group.g)).toEqual(await liveMembers(group.g));
   });
 
+  it("a dynamic member doing the same (what a client does after FENCED_MEMBER_EPOCH): the timeline still matches", async () => {
+    const group = new Group(freshGroup("adv-st"), "none");
+    await group.join("a", null, 4);
+    await group.join("b", null, 4);
+    await group.settle();
+    expect((await group.join("a", null, 4)).status).toBe(200);
+    await group.settle();
+    expect(await replayedMembers(group.g)).toEqual(await liveMembers(group.g));
+  });
+
   it("with a different instance id: accepted means it now holds that instance", async () => {
     const group = new Group(freshGroup("adv-st"), "none");
     await group.join("a", "A", 4);
