@@ -15,7 +15,8 @@ import {
   liveMembers,
   replayedMembers,
 } from "./adversary-static-lib";
-import { heartbeat, partitionsOf } from "./consumer-helpers";
+import { heartbeat, partitionsOf, sleep } from "./consumer-helpers";
+import { closeOf, mustWatch } from "./watch-client";
 
 describe("a live static member joining again with memberEpoch 0 under its own member id", () => {
   it("with its own instance id: the history's timeline still matches the members", async () => {
@@ -111,5 +112,29 @@ describe("hostile instance ids", () => {
     expect((await departures(group.g)).map(([type, , reason]) => `${type}:${reason}`)).toEqual(
       HOSTILE.map(() => "member_left:static_leave"),
     );
+  });
+});
+
+describe("the watch of a member that left with -2", () => {
+  it("is pushed no partition while its instance is reserved, and is told FENCED_INSTANCE_ID when a new id takes it", async () => {
+    const group = new Group(freshGroup("adv-st"), "none");
+    await group.join("a", "A", 6);
+    await group.join("b", null, 6);
+    await group.settle();
+    const socket = await mustWatch(group.g, "a");
+    expect((await socket.next()).type).toBe("assignment");
+    await group.leave("a", -2, "A");
+    const fromLeave = socket.messages.length;
+    // The target moves while A is reserved: a third member, and more partitions.
+    await group.join("c", null, 8);
+    await group.settle();
+    await sleep(100);
+    const pushed = socket.messages.slice(fromLeave).filter((m) => m.type === "assignment");
+    expect(pushed.flatMap((m) => m.assignment.partitions.flatMap((tp: any) => tp.partitions))).toEqual([]);
+    await group.join("a2", "A", 8);
+    await group.settle();
+    expect((await closeOf(socket)).code).toBe(4000);
+    const notices = socket.messages.filter((m) => m.type === "fenced");
+    expect(notices).toEqual([{ type: "fenced", code: "FENCED_INSTANCE_ID", message: expect.any(String) }]);
   });
 });
