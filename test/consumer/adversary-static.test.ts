@@ -314,3 +314,60 @@ describe.each(RESTARTS)("restart between steps: %s", (kind) => {
     expect(await departures(group.g)).toEqual([["member_left", "a", "static_leave"]]);
   });
 });
+
+/** A small seeded generator (mulberry32), so a failing sequence replays. */
+function random(seed: number): () => number {
+  let t = seed;
+  return () => {
+    t = (t + 0x6d2b79f5) | 0;
+    let r = Math.imul(t ^ (t >>> 15), 1 | t);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("random sequences of -2 leaves, takeovers, zombie heartbeats and restarts", () => {
+  it.each([1, 2, 3])(
+    "seed %i: one live holder of the instance, nothing told twice, each departure once",
+    async (seed) => {
+      const next = random(seed);
+      const group = new Group(freshGroup("adv-st"), "none");
+      await group.join("b", null, 6);
+      let holder = "s0";
+      await group.join(holder, "A", 6);
+      const previous: string[] = [];
+      let leaves = 0;
+      for (let step = 0; step < 25; step++) {
+        const roll = next();
+        const held = group.told.has(holder);
+        if (roll < 0.3 && held) {
+          await group.leave(holder, -2, "A");
+          leaves++;
+        } else if (roll < 0.6) {
+          const id = `s${step + 1}`;
+          const res = await group.join(id, "A", 6);
+          if (held) expectError(res, 409, "UNRELEASED_INSTANCE_ID", 111);
+          else {
+            expect(res.status, JSON.stringify(res.body)).toBe(200);
+            previous.push(holder);
+            holder = id;
+          }
+        } else if (roll < 0.75 && previous.length > 0) {
+          const zombie = previous[Math.floor(next() * previous.length)] as string;
+          const res = await heartbeat(group.g, { memberId: zombie, memberEpoch: 1, groupInstanceId: "A" });
+          expect([res.status, res.body.error?.code]).toEqual([409, "FENCED_INSTANCE_ID"]);
+        } else if (roll < 0.9) {
+          await restart(group.g, next() < 0.5 ? "evict" : "abort");
+        }
+        for (const id of [...group.told.keys()]) await group.beat(id);
+        const d = await describeGroup(group.g);
+        expect(instanceOf(d, "A").length).toBeLessThanOrEqual(1);
+      }
+      await group.settle();
+      const recorded = (await departures(group.g)).filter(([, id]) => id !== "b");
+      expect(recorded.map(([type, , reason]) => `${type}:${reason}`)).toEqual(
+        Array.from({ length: leaves }, () => "member_left:static_leave"),
+      );
+    },
+  );
+});
