@@ -136,6 +136,16 @@ function join(
     return fail("UNRELEASED_INSTANCE_ID", `static instance ${instanceId} is held by a live member`);
   }
   const existing = group.members.get(memberId);
+  if (existing && instanceId !== null && existing.groupInstanceId !== instanceId) {
+    // One member id is one instance (Kafka keys a static member by its instance): a join that claims
+    // another would leave the member's own instance, or its reservation, pointing at it as well.
+    const what =
+      existing.groupInstanceId === null ? "a dynamic member" : `static instance ${existing.groupInstanceId}`;
+    return fail(
+      "UNRELEASED_INSTANCE_ID",
+      `member ${memberId} is ${what}: it cannot join as instance ${instanceId}; join under a new member id`,
+    );
+  }
   if (!existing && !holder && group.memberCount >= config.groupMaxSize) {
     return fail("GROUP_MAX_SIZE_REACHED", `the group has reached GROUP_MAX_SIZE (${config.groupMaxSize})`);
   }
@@ -151,8 +161,12 @@ function join(
   } else if (existing) {
     // A member that rejoins with epoch 0 says it holds nothing: it starts over (keeping its target).
     member = existing;
-    // A member that held an epoch and starts over was fenced (FENCED_MEMBER_EPOCH) or lost its state.
-    if (existing.memberEpoch > 0) group.history.memberFenced(memberId, "fenced_epoch");
+    // A member that held an epoch and starts over was fenced (FENCED_MEMBER_EPOCH) or lost its state;
+    // it is in the group again at once, and the timeline says so.
+    if (existing.memberEpoch > 0) {
+      group.history.memberFenced(memberId, "fenced_epoch");
+      group.history.memberJoined(memberId, member);
+    }
     group.resetMember(memberId);
     group.settle(now);
   } else {
