@@ -11,10 +11,19 @@ import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { CohortAdmin } from "../../src/client/admin.ts";
 import { CommitStrategies } from "../../src/client/commit-strategy.ts";
 import type { CohortConsumer } from "../../src/client/consumer.ts";
-import type { FetchLike } from "../../src/client/http.ts";
 import type { MemoryLog } from "../../src/client/memory-log.ts";
 import type { TopicPartition } from "../../src/client/partitions.ts";
-import { consumer, freshGroup, newLog, sleep, TOPICS, until, workerFetch } from "./sdk-helpers";
+import {
+  consumer,
+  freshGroup,
+  newLog,
+  recorded,
+  type Sent,
+  sleep,
+  TOPICS,
+  until,
+  workerFetch,
+} from "./sdk-helpers";
 
 const admin = new CohortAdmin({ url: "http://cohort.test", fetch: workerFetch });
 const POLL_INTERVAL_MS = 1_000;
@@ -26,21 +35,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-interface Sent {
-  path: string;
-  body: Record<string, unknown>;
-}
-
-function recorded(): { fetch: FetchLike; sent: Sent[] } {
-  const sent: Sent[] = [];
-  const fetch: FetchLike = (input, init) => {
-    if (init?.method === "POST" && typeof init.body === "string")
-      sent.push({ path: new URL(String(input)).pathname, body: JSON.parse(init.body) });
-    return workerFetch(input, init);
-  };
-  return { fetch, sent };
-}
 
 async function allCommitted(c: CohortConsumer<string>, log: MemoryLog<string>): Promise<boolean> {
   const committed = await c.committed();

@@ -9,6 +9,23 @@ import { MemoryLog } from "../../src/client/memory-log.ts";
 export const workerFetch: FetchLike = (input, init) => exports.default.fetch(input, init);
 
 let counter = 0;
+/** A POST the SDK sent: its path and parsed body. */
+export interface Sent {
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** The coordinator, with every POST a client sends recorded in order. */
+export function recorded(): { fetch: FetchLike; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const fetch: FetchLike = (input, init) => {
+    if (init?.method === "POST" && typeof init.body === "string")
+      sent.push({ path: new URL(String(input)).pathname, body: JSON.parse(init.body) });
+    return workerFetch(input, init);
+  };
+  return { fetch, sent };
+}
+
 export const freshGroup = (prefix = "sdk") => `${prefix}-${Date.now().toString(36)}-${++counter}`;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
